@@ -1,0 +1,12 @@
+// Compiled by nvcc when CUDA is found: the public headers must compile under nvcc.
+#include <staticnet/staticnet.hpp>
+
+#include "networks.hpp"
+
+namespace sn = staticnet;
+static_assert(sn::param_count<assignments::S9Reference> == 198'757);
+static_assert(sn::receptive_field<assignments::S7DilatedReference> == 21);
+
+__global__ void staticnet_headers_check_kernel(float* out) {
+  out[threadIdx.x] = static_cast<float>(sn::output_shape<assignments::S9Reference>.c);
+}

@@ -1,0 +1,73 @@
+// staticnet/core/options.hpp: layer options as class-type template arguments.
+//
+// Write them with designated initialisers and name the type, e.g.
+//   Conv2d<conv{.out = 64, .kernel = 3, .padding = 1}>
+// (clang 14 and nvcc 13 reject a bare braced list as a template argument).
+// Fields must be given in declaration order, as C++ requires.
+#pragma once
+#include <cstdint>
+
+namespace staticnet {
+
+/// Options of Conv2d / DepthwiseConv2d. Defaults follow torch.nn.Conv2d.
+/// The *_h / *_w fields override the square value for one axis
+/// (0, or -1 for padding, means "use the square value").
+struct conv {
+  int out = 0;        ///< output channels (DepthwiseConv2d: 0 = as many as its input)
+  int kernel = 3;     ///< square kernel size
+  int stride = 1;
+  int padding = 0;    ///< zero padding on each side
+  int dilation = 1;
+  int groups = 1;     ///< ignored by DepthwiseConv2d (always its input channels)
+  bool bias = true;
+  int kernel_h = 0, kernel_w = 0;
+  int stride_h = 0, stride_w = 0;
+  int padding_h = -1, padding_w = -1;
+  int dilation_h = 0, dilation_w = 0;
+
+  friend constexpr bool operator==(const conv&, const conv&) = default;
+};
+
+/// Options of SeparableConv2d: a depthwise conv followed by a 1x1 conv.
+struct sep {
+  int out = 0;  ///< output channels of the pointwise conv
+  int kernel = 3;
+  int stride = 1;
+  int padding = 0;
+  int dilation = 1;
+  bool depthwise_bias = false;
+  bool bias = true;  ///< bias of the pointwise conv
+};
+
+/// Options of MaxPool2d / AvgPool2d. Defaults follow torch.nn (stride 0 = kernel).
+struct pool {
+  int kernel = 2;
+  int stride = 0;
+  int padding = 0;
+  int dilation = 1;  ///< MaxPool2d only
+  bool ceil_mode = false;
+  bool count_include_pad = true;  ///< AvgPool2d only
+
+  friend constexpr bool operator==(const pool&, const pool&) = default;
+};
+
+/// Options of Linear.
+struct linear {
+  int out = 0;
+  bool bias = true;
+};
+
+/// A probability as a template argument (clang 14 has no floating-point
+/// template arguments): `Dropout<p(0.1)>`. Stored in parts per million.
+struct probability {
+  std::int32_t ppm = 500000;
+  [[nodiscard]] constexpr double value() const noexcept { return ppm / 1e6; }
+  friend constexpr bool operator==(const probability&, const probability&) = default;
+};
+
+/// `p(0.25)` makes a probability at compile time (rounded to 1e-6).
+[[nodiscard]] consteval probability p(double v) {
+  return probability{static_cast<std::int32_t>(v * 1e6 + (v >= 0 ? 0.5 : -0.5))};
+}
+
+}  // namespace staticnet

@@ -1,0 +1,27 @@
+# cmake -DCOMPILER=... -DFLAGS=... -DSOURCE=... -DEXPECT_FAIL=ON|OFF -P compile_check.cmake
+# EXPECT_FAIL=ON: the source must not compile and the diagnostic must contain
+# every string on its "// expect: ..." lines. OFF: it must compile cleanly.
+execute_process(COMMAND ${COMPILER} ${FLAGS} ${SOURCE}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+set(diag "${out}${err}")
+if(NOT EXPECT_FAIL)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${SOURCE} does not compile cleanly with ${COMPILER}:\n${diag}")
+  endif()
+  return()
+endif()
+if(rc EQUAL 0)
+  message(FATAL_ERROR "${SOURCE} compiled with ${COMPILER}, but it must not")
+endif()
+file(STRINGS ${SOURCE} expect_lines REGEX "^// expect: ")
+if(NOT expect_lines)
+  message(FATAL_ERROR "${SOURCE} has no '// expect: ' line")
+endif()
+foreach(line IN LISTS expect_lines)
+  string(REGEX REPLACE "^// expect: " "" needle "${line}")
+  string(FIND "${diag}" "${needle}" pos)
+  if(pos EQUAL -1)
+    message(FATAL_ERROR "${SOURCE}: the diagnostic of ${COMPILER} lacks '${needle}':\n${diag}")
+  endif()
+endforeach()
+message(STATUS "${SOURCE}: failed to compile as expected")

@@ -1,0 +1,8 @@
+// A grouped conv whose input channels (3) are not divisible by its groups (2).
+// expect: E_GROUPS_IN
+// expect: input channels are not divisible by groups
+// expect: invalid_layer<1,
+#include <staticnet/staticnet.hpp>
+namespace sn = staticnet;
+using Net = sn::Network<sn::Input<3, 8, 8>, sn::Conv2d<sn::conv{.out = 4, .groups = 2}>>;
+constexpr auto n = sn::param_count<Net>;
