@@ -5,6 +5,7 @@
 #include "program.hpp"
 
 namespace sn = staticnet;
+using assignments::S9Plus;
 using assignments::S9Reference;
 
 // The reference solution's figures, proven by the compiler.
@@ -17,6 +18,18 @@ static_assert(sn::satisfies<S9Reference, sn::rules::ConvBlocks<4, 3>, sn::rules:
                             sn::rules::GapToClasses<10>>);
 static_assert(!sn::satisfies<S9Reference, sn::rules::ReceptiveFieldAbove<44>>);
 
+// S9Plus: the third unit of every block dilated 4 instead of 2. Same
+// parameters and cost; receptive field 1 + 4 * (2 + 2 + 8) = 49; every rule holds.
+static_assert(sn::check<S9Plus, sn::assignments::S9>);
+static_assert(sn::param_count<S9Plus> == 198'757);
+static_assert(sn::mult_adds<S9Plus> == 198'475'594);
+static_assert(sn::receptive_field<S9Plus> == 49);
+static_assert(sn::separable_conv_count<S9Plus> == 12);
+static_assert(sn::dilated_conv_count<S9Plus> == 4);
+
 int main(int argc, char** argv) {
-  return assignments::run_program<S9Reference>(argc, argv, "S9 reference solution (fails RF > 44: RF is 33)");
+  return assignments::run_programs(
+      argc, argv,
+      assignments::entry<S9Reference>{"S9 reference solution (fails RF > 44: RF is 33)"},
+      assignments::entry<S9Plus>{"S9Plus: third unit of each block dilated 4 (passes every S9 rule: RF 49)"});
 }

@@ -12,10 +12,10 @@ using S9 = rules::all<rules::ConvBlocks<4, 3>, rules::ParamsBelow<200'000>, rule
                       rules::MinSeparableConvs<1>, rules::ReceptiveFieldAbove<44>,
                       rules::GapToClasses<10>>;
 
-/// S7-late: C1 C2 C3 C4 O, no max pooling (downsample with at most three 3x3
-/// stride-2 convs, or dilation only); GAP straight to 10 classes with no FC;
+/// S7-late: C1 C2 C3 C4 O, no max pooling and no strided pooling (downsample
+/// with at most three 3x3 stride-2 convs, or dilation only); GAP straight to 10 classes with no FC;
 /// < 100k params; >= 2 depthwise-separable and >= 1 dilated conv; RF > 52.
-using S7Late = rules::all<rules::ConvBlocks<4>, rules::NoMaxPool, rules::MaxStridedConvs<3>,
+using S7Late = rules::all<rules::ConvBlocks<4>, rules::NoMaxPool, rules::NoStridedPool, rules::MaxStridedConvs<3>,
                           rules::ParamsBelow<100'000>, rules::MinSeparableConvs<2>,
                           rules::MinDilatedConvs<1>, rules::ReceptiveFieldAbove<52>,
                           rules::GapToClasses<10>>;

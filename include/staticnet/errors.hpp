@@ -8,7 +8,7 @@
 
 namespace staticnet {
 
-enum class error : std::uint8_t {
+enum class error : int {
   none,
   conv_out_missing,
   conv_geometry,

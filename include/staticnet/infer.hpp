@@ -87,7 +87,7 @@ constexpr layer_facts infer_conv(const op_desc& d, shape in) noexcept {
   f.params = weights + (c.bias ? out_c : 0);
   f.macs = weights * f.out.positions();
   f.mult_adds = f.params * f.out.positions();
-  f.depthwise = groups > 1 && groups == in.c;
+  f.depthwise = d.depthwise || (groups > 1 && groups == in.c);
   f.pointwise = g.kh == 1 && g.kw == 1 && groups == 1;
   f.dilated = g.dh > 1 || g.dw > 1;
   return f;
@@ -155,6 +155,9 @@ constexpr layer_facts infer(const op_desc& d, shape in) noexcept {
 /// `facts_of<Conv2d<conv{.out = 8}>>(shape{3, 32, 32})`.
 template <class Layer>
 constexpr layer_facts facts_of(shape in) noexcept {
+  static_assert(requires { Layer::desc; },
+                "staticnet [E_FACTS_OF]: facts_of<L> takes one primitive layer; for Sequential and other "
+                "composites build a Network and read Net::plan");
   return infer(Layer::desc, in);
 }
 

@@ -37,6 +37,7 @@ struct Network {
   using input_type = In;
   /// The flat op list: layers in execution order, with block and branch markers.
   using ops = flatten_t<Layers...>;
+  static_assert(ops::size > 0, "staticnet [E_EMPTY_NETWORK]: a Network needs at least one layer");
   static constexpr std::size_t op_count = ops::size;
   /// Every op's shapes and facts.
   static constexpr auto plan = make_plan<ops>(In::value);

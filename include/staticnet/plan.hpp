@@ -52,7 +52,11 @@ struct plan {
   shape input{}, output{};
   error err = error::none;
   int err_row = -1;     ///< row of the first invalid op
-  int err_layer = 0;    ///< its layer number
+  /// Its layer number as in the summary. For an error at a marker (an Add /
+  /// Concat whose branches disagree, a too-deep block or branch), which has
+  /// no number: the number of the last layer before that marker (for a merge,
+  /// the last layer of the branch just ended, unless that branch is empty).
+  int err_layer = 0;
 
   std::int64_t params = 0, buffers = 0, macs = 0, mult_adds = 0;
   int rf_h = 1, rf_w = 1, jump_h = 1, jump_w = 1;
@@ -91,7 +95,7 @@ constexpr plan<N> make_plan(shape input, const std::array<op_desc, N>& ops) noex
     if (pl.err == error::none) {
       pl.err = e;
       pl.err_row = static_cast<int>(i);
-      pl.err_layer = pl.rows[i].number;
+      pl.err_layer = pl.rows[i].is_layer() ? pl.rows[i].number : pl.n_layers;
     }
   };
   // Merge the shape reaching a branch's end into the frame's accumulator.
@@ -121,16 +125,18 @@ constexpr plan<N> make_plan(shape input, const std::array<op_desc, N>& ops) noex
     r.block = block_depth > 0 ? block_stack[block_depth - 1] : -1;
     const op_kind k = ops[i].kind;
     if (k == op_kind::block_begin) {
-      if (block_depth == max_depth) { fail(i, error::nesting_too_deep); continue; }
+      if (block_depth == max_depth) { fail(i, error::nesting_too_deep); break; }
       block_info& b = pl.blocks[pl.n_blocks];
       b.name = ops[i].name;
       b.parent = r.block;
       b.first = static_cast<int>(i);
       block_stack[block_depth++] = pl.n_blocks++;
+      last_compute = -1;  // a depthwise-separable pair does not span blocks
     } else if (k == op_kind::block_end) {
       if (block_depth > 0) pl.blocks[block_stack[--block_depth]].last = static_cast<int>(i);
+      last_compute = -1;
     } else if (k == op_kind::branch_begin) {
-      if (depth == max_depth) { fail(i, error::nesting_too_deep); continue; }
+      if (depth == max_depth) { fail(i, error::nesting_too_deep); break; }
       frames[depth] = branch_frame{cur, rf_h, rf_w, jh, jw, shape{}, false, 1, 1, 1, 1, ops[i].merge};
       ++depth;
       last_compute = -1;

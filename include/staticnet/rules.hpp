@@ -179,6 +179,21 @@ struct NoStride : rule_base<NoStride> {
   };
 };
 
+/// No pooling layer with a stride above 1 (downsampling only by convs).
+struct NoStridedPool : rule_base<NoStridedPool> {
+  template <network Net>
+  static constexpr verdict measure() {
+    const int pools = strided_count<Net> - strided_conv_count<Net>;
+    return {pools == 0 ? 0 : 1, pools};
+  }
+  template <int Code, std::int64_t Count>
+  struct verify {
+    static_assert(Code == 0,
+                  "staticnet rule [R_STRIDED_POOL]: NoStridedPool: a pooling layer downsamples (stride above 1)");
+    static constexpr bool value = true;
+  };
+};
+
 /// At most N strided convs, each with a 3x3 kernel (S7-late's downsampling).
 template <int N>
 struct MaxStridedConvs : rule_base<MaxStridedConvs<N>> {
@@ -269,7 +284,7 @@ struct ConvBlocks : rule_base<ConvBlocks<Blocks, ConvLayers>> {
       if (pl.blocks[b].parent != -1) continue;
       const int idx = detail::c_block_index(pl.blocks[b].name.view());
       if (idx == 0) continue;
-      if (idx != expected) return {idx > Blocks ? 3 : 1, idx > Blocks ? idx : expected};
+      if (idx != expected || idx > Blocks) return {idx > Blocks ? 3 : 1, idx > Blocks ? idx : expected};
       if (ConvLayers > 0 && pl.blocks[b].conv_layers != ConvLayers)
         return {2, idx * 1000 + pl.blocks[b].conv_layers};
       ++expected;
@@ -295,17 +310,22 @@ struct BranchesInEveryBlock : rule_base<BranchesInEveryBlock> {
   template <network Net>
   static constexpr verdict measure() {
     const auto& pl = Net::plan;
-    for (int b = 0; b < pl.n_blocks; ++b)
-      if (pl.blocks[b].parent == -1 && detail::c_block_index(pl.blocks[b].name.view()) > 0 &&
-          pl.blocks[b].branch_groups == 0)
-        return {1, detail::c_block_index(pl.blocks[b].name.view())};
-    return {0, 0};
+    int c_blocks = 0;
+    for (int b = 0; b < pl.n_blocks; ++b) {
+      if (pl.blocks[b].parent != -1 || detail::c_block_index(pl.blocks[b].name.view()) == 0) continue;
+      ++c_blocks;
+      if (pl.blocks[b].branch_groups == 0) return {1, detail::c_block_index(pl.blocks[b].name.view())};
+    }
+    return {c_blocks > 0 ? 0 : 2, c_blocks};
   }
   template <int Code, std::int64_t Block>
   struct verify {
-    static_assert(Code == 0,
+    static_assert(Code != 1,
                   "staticnet rule [R_BLOCK_BRANCHES]: BranchesInEveryBlock: a C block has no parallel "
                   "branches (its index is the second argument of verify<>)");
+    static_assert(Code != 2,
+                  "staticnet rule [R_NO_BLOCKS]: BranchesInEveryBlock: the network has no top-level blocks "
+                  "named C1, C2, ...");
     static constexpr bool value = true;
   };
 };

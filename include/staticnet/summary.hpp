@@ -81,7 +81,9 @@ void print_summary(const plan<N>& pl, std::ostream& os) {
     if (!r.is_layer() && r.desc.kind != op_kind::branch_end) continue;
     std::string name = row_name(r);
     if (!r.torch_row) name += "*", uncounted = true;
-    os << pad_right(block_path(pl, r.block), 10) << pad_left(std::string(2 * static_cast<std::size_t>(r.depth), ' ') + name, 22)
+    std::string branch_marks;
+    for (int d = 0; d < r.depth; ++d) branch_marks += "| ";
+    os << pad_right(block_path(pl, r.block), 10) << branch_marks << pad_left(name, 22 - branch_marks.size())
        << pad_left(shape_string(r.out), 25) << pad_left(with_commas(r.f.params), 15) << '\n';
   }
   const memory_estimate ts = torchsummary_memory(pl);

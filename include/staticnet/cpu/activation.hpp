@@ -1,0 +1,289 @@
+// staticnet/cpu/activation.hpp: element-wise and row-wise CPU kernels.
+//
+//   relu_forward / relu_backward          torch.relu (backward from the OUTPUT)
+//   log_softmax_forward / _backward       torch.log_softmax over the last dim
+//   dropout_forward / dropout_backward    inverted dropout (training mode)
+//   add_forward / add_inplace             residual additions
+//
+// Raw float pointers, vectorised with xsimd::batch<float> (default arch),
+// parallelised with parallel_for over contiguous ranges or rows when large
+// enough to pay. No heap allocation.
+//
+// This header also holds the small helpers (namespace layer_detail) shared
+// by the other layer kernels in this directory.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "parallel.hpp"
+
+// g++ 12 reports -Wuninitialized inside its own AVX-512 intrinsic headers
+// (_mm512_undefined_* self-initialisation, GCC PR 105593) when xsimd's exp,
+// log or integer conversions are instantiated; silence that here only. The
+// push comes before the xsimd include so that, when this header is the first
+// to include xsimd, out-of-line instantiations (-O0/-O1) are covered too.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#include <xsimd/xsimd.hpp>
+
+namespace staticnet::cpu {
+
+namespace layer_detail {
+
+using vf = xsimd::batch<float>;
+inline constexpr std::size_t vlen = vf::size;
+
+/// Runs fn(b, e) over [0, n): serially when n < 2*grain, otherwise split into
+/// at most num_threads() contiguous chunks of at least `grain` items.
+template <class F>
+inline void chunked(std::size_t n, std::size_t grain, F&& fn) {
+  if (n == 0) return;
+  grain = std::max<std::size_t>(grain, 1);
+  std::size_t chunks = std::min<std::size_t>(n / grain, static_cast<std::size_t>(num_threads()));
+  if (chunks <= 1) {
+    fn(std::size_t{0}, n);
+    return;
+  }
+  parallel_for(0, static_cast<int>(chunks), [&](int cb, int ce) {
+    fn(n * static_cast<std::size_t>(cb) / chunks, n * static_cast<std::size_t>(ce) / chunks);
+  });
+}
+
+/// Elements per parallel chunk for cheap streaming element-wise kernels.
+inline constexpr std::size_t elementwise_grain = std::size_t{1} << 16;
+
+inline float sum(const float* p, std::size_t n) noexcept {
+  vf a0(0.0f), a1(0.0f);
+  std::size_t i = 0;
+  for (; i + 2 * vlen <= n; i += 2 * vlen) {
+    a0 += vf::load_unaligned(p + i);
+    a1 += vf::load_unaligned(p + i + vlen);
+  }
+  for (; i + vlen <= n; i += vlen) a0 += vf::load_unaligned(p + i);
+  float s = xsimd::hadd(a0 + a1);
+  for (; i < n; ++i) s += p[i];
+  return s;
+}
+
+/// max over p[0, n), n >= 1 (NaN propagates through the subsequent exp-sum).
+inline float max(const float* p, std::size_t n) noexcept {
+  float m = -std::numeric_limits<float>::infinity();
+  std::size_t i = 0;
+  if (n >= vlen) {
+    vf a = vf::load_unaligned(p);
+    for (i = vlen; i + vlen <= n; i += vlen) a = xsimd::max(a, vf::load_unaligned(p + i));
+    alignas(64) float tmp[vlen];
+    a.store_unaligned(tmp);
+    for (std::size_t l = 0; l < vlen; ++l) m = std::max(m, tmp[l]);
+  }
+  for (; i < n; ++i) m = std::max(m, p[i]);
+  return m;
+}
+
+/// sum_i exp(p[i] - shift).
+inline float sum_exp(const float* p, std::size_t n, float shift) noexcept {
+  const vf vs(shift);
+  vf a(0.0f);
+  std::size_t i = 0;
+  for (; i + vlen <= n; i += vlen) a += xsimd::exp(vf::load_unaligned(p + i) - vs);
+  float s = xsimd::hadd(a);
+  for (; i < n; ++i) s += std::exp(p[i] - shift);
+  return s;
+}
+
+/// y[i] = x[i] * a + b.
+inline void affine(const float* x, std::size_t n, float a, float b, float* y) noexcept {
+  const vf va(a), vb(b);
+  std::size_t i = 0;
+  for (; i + vlen <= n; i += vlen) xsimd::fma(vf::load_unaligned(x + i), va, vb).store_unaligned(y + i);
+  for (; i < n; ++i) y[i] = std::fma(x[i], a, b);
+}
+
+/// y[i] = value.
+inline void fill(float* y, std::size_t n, float value) noexcept {
+  const vf v(value);
+  std::size_t i = 0;
+  for (; i + vlen <= n; i += vlen) v.store_unaligned(y + i);
+  for (; i < n; ++i) y[i] = value;
+}
+
+/// dst[i] += src[i].
+inline void add_to(const float* src, float* dst, std::size_t n) noexcept {
+  std::size_t i = 0;
+  for (; i + vlen <= n; i += vlen)
+    (vf::load_unaligned(dst + i) + vf::load_unaligned(src + i)).store_unaligned(dst + i);
+  for (; i < n; ++i) dst[i] += src[i];
+}
+
+/// splitmix64 finaliser.
+constexpr std::uint64_t mix64(std::uint64_t z) noexcept {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/// Counter-based random 64 bits for element `index` of the stream `seed`
+/// (the index-th output of splitmix64 started from a mixed seed).
+constexpr std::uint64_t dropout_bits(std::uint64_t key, std::uint64_t index) noexcept {
+  return mix64(key + (index + 1) * 0x9E3779B97F4A7C15ull);
+}
+
+}  // namespace layer_detail
+
+// ------------------------------------------------------------------ ReLU --
+
+/// y = max(x, 0) (NaN propagates, as torch.relu). x == y is allowed.
+inline void relu_forward(std::size_t size, const float* x, float* y) {
+  using namespace layer_detail;
+  chunked(size, elementwise_grain, [&](std::size_t b, std::size_t e) {
+    const vf zero(0.0f);
+    std::size_t i = b;
+    for (; i + vlen <= e; i += vlen) {
+      const vf v = vf::load_unaligned(x + i);
+      xsimd::select(v < zero, zero, v).store_unaligned(y + i);
+    }
+    for (; i < e; ++i) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+  });
+}
+
+/// dx = dy where y > 0, else 0 (y is the forward OUTPUT). dx may alias dy.
+inline void relu_backward(std::size_t size, const float* y, const float* dy, float* dx) {
+  using namespace layer_detail;
+  chunked(size, elementwise_grain, [&](std::size_t b, std::size_t e) {
+    const vf zero(0.0f);
+    std::size_t i = b;
+    for (; i + vlen <= e; i += vlen)
+      xsimd::select(vf::load_unaligned(y + i) > zero, vf::load_unaligned(dy + i), zero).store_unaligned(dx + i);
+    for (; i < e; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+  });
+}
+
+// ----------------------------------------------------------- log_softmax --
+
+/// y[r, :] = x[r, :] - max - log(sum(exp(x[r, :] - max))). y may alias x.
+inline void log_softmax_forward(int rows, int cols, const float* x, float* y) {
+  using namespace layer_detail;
+  if (rows <= 0 || cols <= 0) return;
+  const auto C = static_cast<std::size_t>(cols);
+  chunked(static_cast<std::size_t>(rows), std::max<std::size_t>(1, (std::size_t{1} << 14) / C),
+          [&](std::size_t rb, std::size_t re) {
+            for (std::size_t r = rb; r < re; ++r) {
+              const float* xr = x + r * C;
+              float* yr = y + r * C;
+              const float m = layer_detail::max(xr, C);
+              const float lse = std::log(sum_exp(xr, C, m));
+              const vf vm(m), vl(lse);
+              std::size_t j = 0;
+              for (; j + vlen <= C; j += vlen) ((vf::load_unaligned(xr + j) - vm) - vl).store_unaligned(yr + j);
+              for (; j < C; ++j) yr[j] = (xr[j] - m) - lse;
+            }
+          });
+}
+
+/// dx = dy - exp(y) * sum(dy) per row (y is the forward output). dx may alias dy.
+inline void log_softmax_backward(int rows, int cols, const float* y, const float* dy, float* dx) {
+  using namespace layer_detail;
+  if (rows <= 0 || cols <= 0) return;
+  const auto C = static_cast<std::size_t>(cols);
+  chunked(static_cast<std::size_t>(rows), std::max<std::size_t>(1, (std::size_t{1} << 14) / C),
+          [&](std::size_t rb, std::size_t re) {
+            for (std::size_t r = rb; r < re; ++r) {
+              const float* yr = y + r * C;
+              const float* gr = dy + r * C;
+              float* dr = dx + r * C;
+              const float s = layer_detail::sum(gr, C);
+              const vf vs(s);
+              std::size_t j = 0;
+              for (; j + vlen <= C; j += vlen)
+                xsimd::fnma(xsimd::exp(vf::load_unaligned(yr + j)), vs, vf::load_unaligned(gr + j))
+                    .store_unaligned(dr + j);
+              for (; j < C; ++j) dr[j] = gr[j] - std::exp(yr[j]) * s;
+            }
+          });
+}
+
+// --------------------------------------------------------------- dropout --
+
+/// Inverted dropout: mask[i] = 1 with probability 1-p (else 0), y = x * mask / (1-p).
+/// Element i's decision is a pure function of (seed, i) (splitmix64 of a
+/// counter), so results do not depend on the thread count. p >= 1 gives all
+/// zeros; p <= 0 keeps everything. y may alias x.
+inline void dropout_forward(std::size_t size, const float* x, float* y, std::uint8_t* mask, float p,
+                            std::uint64_t seed) {
+  using namespace layer_detail;
+  if (!(p < 1.0f)) {  // p >= 1 (or NaN): drop everything
+    chunked(size, elementwise_grain, [&](std::size_t b, std::size_t e) {
+      fill(y + b, e - b, 0.0f);
+      std::fill(mask + b, mask + e, std::uint8_t{0});
+    });
+    return;
+  }
+  const float drop_p = p > 0.0f ? p : 0.0f;
+  // drop element i iff (bits >> 32) < threshold, i.e. with probability threshold / 2^32 ~= p.
+  const auto threshold = static_cast<std::uint64_t>(static_cast<double>(drop_p) * 4294967296.0);
+  const float scale = 1.0f / (1.0f - drop_p);
+  const std::uint64_t key = mix64(seed ^ 0x6A09E667F3BCC909ull);
+  chunked(size, elementwise_grain / 4, [&](std::size_t b, std::size_t e) {
+    const vf vscale(scale);
+    constexpr std::size_t block = 256;
+    for (std::size_t b0 = b; b0 < e; b0 += block) {
+      const std::size_t e0 = std::min(e, b0 + block);
+      for (std::size_t i = b0; i < e0; ++i)
+        mask[i] = static_cast<std::uint8_t>((dropout_bits(key, i) >> 32) >= threshold);
+      std::size_t i = b0;
+      for (; i + vlen <= e0; i += vlen)
+        (vf::load_unaligned(x + i) * (vf::load_unaligned(mask + i) * vscale)).store_unaligned(y + i);
+      for (; i < e0; ++i) y[i] = mask[i] ? x[i] * scale : 0.0f;
+    }
+  });
+}
+
+/// dx = dy * mask / (1-p) (zeros when p >= 1). dx may alias dy.
+inline void dropout_backward(std::size_t size, const std::uint8_t* mask, float p, const float* dy, float* dx) {
+  using namespace layer_detail;
+  const bool all = !(p < 1.0f);
+  const float scale = all ? 0.0f : 1.0f / (1.0f - (p > 0.0f ? p : 0.0f));
+  chunked(size, elementwise_grain, [&](std::size_t b, std::size_t e) {
+    if (all) {
+      fill(dx + b, e - b, 0.0f);
+      return;
+    }
+    const vf vscale(scale);
+    std::size_t i = b;
+    for (; i + vlen <= e; i += vlen)
+      (vf::load_unaligned(dy + i) * (vf::load_unaligned(mask + i) * vscale)).store_unaligned(dx + i);
+    for (; i < e; ++i) dx[i] = mask[i] ? dy[i] * scale : 0.0f;
+  });
+}
+
+// ------------------------------------------------------------------- add --
+
+/// y = a + b (y may alias a or b).
+inline void add_forward(std::size_t size, const float* a, const float* b, float* y) {
+  using namespace layer_detail;
+  chunked(size, elementwise_grain, [&](std::size_t lo, std::size_t hi) {
+    std::size_t i = lo;
+    for (; i + vlen <= hi; i += vlen)
+      (vf::load_unaligned(a + i) + vf::load_unaligned(b + i)).store_unaligned(y + i);
+    for (; i < hi; ++i) y[i] = a[i] + b[i];
+  });
+}
+
+/// dst += src.
+inline void add_inplace(std::size_t size, const float* src, float* dst) {
+  using namespace layer_detail;
+  chunked(size, elementwise_grain, [&](std::size_t lo, std::size_t hi) { add_to(src + lo, dst + lo, hi - lo); });
+}
+
+}  // namespace staticnet::cpu
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

@@ -1,0 +1,614 @@
+// staticnet/cpu/conv.hpp: 2-D convolution kernels on raw NCHW float pointers.
+//
+// Semantics are exactly torch.nn.functional.conv2d (zero padding, stride,
+// dilation, groups); weights are in PyTorch layout [c_out][c_in/groups][kh][kw].
+// The functions work on a whole batch and parallelise internally with
+// parallel_for; they never allocate: all temporary memory comes from the
+// caller's `scratch`, which must hold conv_scratch_floats(g, max_batch, threads)
+// floats with `threads >= num_threads()` at the time of the call.
+//
+//   const conv_geom g{.c_in = 16, .h_in = 32, .w_in = 32, .c_out = 32, .h_out = 32, .w_out = 32,
+//                     .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1, .dh = 1, .dw = 1, .groups = 1};
+//   std::vector<float> scratch(conv_scratch_floats(g, batch, num_threads()));
+//   conv2d_forward(g, batch, x, w, bias, y, scratch.data());
+//
+// Three paths, picked from the geometry:
+//   * depthwise (groups == c_in > 1, c_out a multiple of c_in): direct xsimd
+//     kernels. Each input plane is zero-padded and split into sh x sw stride
+//     phases, after which every tap is a contiguous run of a flat output
+//     index, so any stride / dilation / padding and small planes vectorise
+//     alike. Backward-data is a correlation with the flipped kernel in the
+//     same phase space; backward-weights dot products. Scratch: about
+//     (sh*sw + 2) padded planes per thread.
+//   * pointwise (1x1, stride 1, no padding; any groups): gemm straight on the
+//     input planes, no im2col; no scratch.
+//   * everything else: im2col (col2im for the data gradient) + gemm per group;
+//     one (c_in/groups * kh * kw) x (h_out * w_out) column buffer per thread.
+// Forward and backward-data split the work over images (depthwise: over
+// (image, channel) planes; gemm paths: when there are fewer images than
+// threads, also over output columns / input channels of one image).
+// Backward-weights splits over output channels (depthwise: input channels),
+// so every thread owns its rows of dw and dbias: no cross-thread reduction;
+// for im2col convs each thread builds its own im2col of every image.
+//
+// The kernels call parallel_for on the default pool; called from inside a
+// parallel_for body they run serially on the calling thread (with the same
+// scratch layout), so concurrent calls need separate scratch buffers.
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <numeric>
+
+#include <xsimd/xsimd.hpp>
+
+#include "gemm.hpp"
+#include "parallel.hpp"
+
+namespace staticnet::cpu {
+
+/// The geometry of one 2-D convolution (per image; the batch size is a call argument).
+struct conv_geom {
+  int c_in, h_in, w_in, c_out, h_out, w_out, kh, kw, sh, sw, ph, pw, dh, dw, groups;
+};
+
+namespace conv_detail {
+
+using batch = xsimd::batch<float>;
+inline constexpr int vw = static_cast<int>(batch::size);
+using idx = std::ptrdiff_t;
+
+/// Depthwise: every group has exactly one input channel.
+inline bool is_depthwise(const conv_geom& g) noexcept { return g.groups == g.c_in && g.c_in > 1; }
+
+/// The im2col matrix of every group is its input planes themselves.
+inline bool is_identity_col(const conv_geom& g) noexcept {
+  return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 && g.h_out == g.h_in &&
+         g.w_out == g.w_in;
+}
+
+inline std::size_t dw_floats(const conv_geom& g) noexcept;  // below, with the depthwise kernels
+
+/// Floats of scratch one thread needs.
+inline std::size_t slot_floats(const conv_geom& g) noexcept {
+  if (is_depthwise(g)) return (dw_floats(g) + 15) / 16 * 16;
+  if (is_identity_col(g)) return 0;
+  const std::size_t k = static_cast<std::size_t>(g.c_in / g.groups) * static_cast<std::size_t>(g.kh) *
+                        static_cast<std::size_t>(g.kw);
+  const std::size_t p = static_cast<std::size_t>(g.h_out) * static_cast<std::size_t>(g.w_out);
+  return (k * p + 15) / 16 * 16;  // keep every thread's buffer 64-byte apart
+}
+
+struct span {
+  int lo, hi;
+};
+
+/// The o in [0, count) with 0 <= o * step + off < limit (step > 0), a contiguous range.
+inline span valid(int count, int step, int off, int limit) noexcept {
+  int lo = off >= 0 ? 0 : (-off + step - 1) / step;
+  const int last = limit - 1 - off;
+  int hi = last < 0 ? 0 : last / step + 1;
+  lo = std::min(lo, count);
+  hi = std::clamp(hi, lo, count);
+  return {lo, hi};
+}
+
+inline void fill(float* p, idx n, float v) noexcept { std::fill(p, p + n, v); }
+
+/// y[0, n) += x[0, n)
+inline void add_to(float* y, const float* x, idx n) noexcept {
+  idx i = 0;
+  for (; i + vw <= n; i += vw) (batch::load_unaligned(y + i) + batch::load_unaligned(x + i)).store_unaligned(y + i);
+  for (; i < n; ++i) y[i] += x[i];
+}
+
+/// sum of x[0, n)
+inline float sum(const float* x, idx n) noexcept {
+  batch a0(0.0f), a1(0.0f);
+  idx i = 0;
+  for (; i + 2 * vw <= n; i += 2 * vw) {
+    a0 += batch::load_unaligned(x + i);
+    a1 += batch::load_unaligned(x + i + vw);
+  }
+  for (; i + vw <= n; i += vw) a0 += batch::load_unaligned(x + i);
+  float s = xsimd::hadd(a0 + a1);
+  for (; i < n; ++i) s += x[i];
+  return s;
+}
+
+/// Runs f(slot, item_begin, item_end) on min(num_threads(), items) threads, slot in [0, threads).
+template <class F>
+void run_slots(int items, F&& f) {
+  if (items <= 0) return;
+  const int threads = std::min(num_threads(), items);
+  parallel_for(0, threads, [&](int tb, int te) {
+    for (int t = tb; t < te; ++t)
+      f(t, static_cast<int>(static_cast<long long>(items) * t / threads),
+        static_cast<int>(static_cast<long long>(items) * (t + 1) / threads));
+  });
+}
+
+/// How many pieces to cut each image into so that n * pieces spreads evenly over the threads.
+inline int parts_per_image(int n, int limit) {
+  const int threads = num_threads();
+  if (n <= 0 || threads <= 1 || n >= 4 * threads || n % threads == 0) return 1;
+  return std::clamp(threads / std::gcd(n, threads), 1, std::max(1, limit));
+}
+
+inline int part_begin(int total, int part, int parts) noexcept {
+  return static_cast<int>(static_cast<long long>(total) * part / parts);
+}
+
+// ------------------------------------------------------------------ depthwise --
+//
+// Each input plane is zero-padded and split into sh x sw phase planes
+// (phase (py, px) holds padded[i*sh + py][j*sw + px]), each hp x wp. Output
+// (oy, ox), stored flat at q = oy*wp + ox (columns ox >= w_out are junk), then
+// reads tap (ky, kx) at phase ((ky*dh) % sh, (kx*dw) % sw), position
+// q + ((ky*dh) / sh)*wp + (kx*dw) / sw: every tap is a contiguous run of the
+// flat index, for any stride, dilation and padding, so whole planes are
+// processed as one long vector loop (small planes included).
+
+struct dw_plan {
+  int hp, wp, phases;
+  idx plane;  // floats of one phase plane
+  idx flat;   // (h_out - 1) * wp + w_out: the flat outputs
+  idx front;  // the largest in-phase tap offset
+  explicit dw_plan(const conv_geom& g) noexcept
+      : hp(g.h_out + (g.kh - 1) * g.dh / g.sh),
+        wp(g.w_out + (g.kw - 1) * g.dw / g.sw),
+        phases(g.sh * g.sw),
+        plane(static_cast<idx>(hp) * wp),
+        flat(static_cast<idx>(g.h_out - 1) * wp + g.w_out),
+        front(static_cast<idx>((g.kh - 1) * g.dh / g.sh) * wp + (g.kw - 1) * g.dw / g.sw) {}
+  /// Phase planes, then a buffer for dy / the flat output with `front` zeros before it.
+  [[nodiscard]] std::size_t floats() const noexcept {
+    return static_cast<std::size_t>(static_cast<idx>(phases) * plane + front + plane);
+  }
+  [[nodiscard]] int phase_of(const conv_geom& g, int ky, int kx) const noexcept {
+    return (ky * g.dh) % g.sh * g.sw + (kx * g.dw) % g.sw;
+  }
+  /// Offset of tap (ky, kx) inside its phase plane.
+  [[nodiscard]] idx in_phase(const conv_geom& g, int ky, int kx) const noexcept {
+    return static_cast<idx>(ky * g.dh / g.sh) * wp + kx * g.dw / g.sw;
+  }
+};
+
+inline std::size_t dw_floats(const conv_geom& g) noexcept { return dw_plan(g).floats(); }
+
+inline constexpr int tap_chunk = 64;
+
+/// dst[r] = (acc ? dst[r] : init) + sum_t wt[t] * src[r + off[t]] for r in [0, len).
+inline void correlate_flat(float* dst, idx len, float init, bool acc, const float* src, const idx* off,
+                           const float* wt, int taps) noexcept {
+  auto block = [&](idx r) {
+    batch s = acc ? batch::load_unaligned(dst + r) : batch(init);
+    for (int t = 0; t < taps; ++t) s = xsimd::fma(batch(wt[t]), batch::load_unaligned(src + (r + off[t])), s);
+    return s;
+  };
+  if (len < vw) {
+    for (idx r = 0; r < len; ++r) {
+      float s = acc ? dst[r] : init;
+      for (int t = 0; t < taps; ++t) s += wt[t] * src[r + off[t]];
+      dst[r] = s;
+    }
+    return;
+  }
+  // The last partial block is a full block ending at len, computed first and
+  // stored last (its base is read before any store, so accumulating stays right).
+  const idx rem = len % vw;
+  batch tail(0.0f);
+  if (rem) tail = block(len - vw);
+  idx r = 0;
+  for (; r + 2 * vw <= len; r += 2 * vw) {
+    const batch s0 = block(r), s1 = block(r + vw);
+    s0.store_unaligned(dst + r);
+    s1.store_unaligned(dst + r + vw);
+  }
+  for (; r + vw <= len; r += vw) block(r).store_unaligned(dst + r);
+  if (rem) tail.store_unaligned(dst + (len - vw));
+}
+
+/// Sum of a[0, n) * b[0, n).
+inline float dot(const float* a, const float* b, idx n) noexcept {
+  batch a0(0.0f), a1(0.0f);
+  idx i = 0;
+  for (; i + 2 * vw <= n; i += 2 * vw) {
+    a0 = xsimd::fma(batch::load_unaligned(a + i), batch::load_unaligned(b + i), a0);
+    a1 = xsimd::fma(batch::load_unaligned(a + i + vw), batch::load_unaligned(b + i + vw), a1);
+  }
+  for (; i + vw <= n; i += vw) a0 = xsimd::fma(batch::load_unaligned(a + i), batch::load_unaligned(b + i), a0);
+  float s = xsimd::hadd(a0 + a1);
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+/// The phase planes of one zero-padded input plane.
+inline void dw_build_phases(const conv_geom& g, const dw_plan& pl, const float* in, float* P) noexcept {
+  for (int py = 0; py < g.sh; ++py)
+    for (int px = 0; px < g.sw; ++px) {
+      float* Q = P + static_cast<idx>(py * g.sw + px) * pl.plane;
+      const span cols = valid(pl.wp, g.sw, px - g.pw, g.w_in);
+      for (int i = 0; i < pl.hp; ++i) {
+        float* row = Q + static_cast<idx>(i) * pl.wp;
+        const int r = i * g.sh + py - g.ph;
+        if (r < 0 || r >= g.h_in) {
+          fill(row, pl.wp, 0.0f);
+          continue;
+        }
+        const idx base = static_cast<idx>(r) * g.w_in + px - g.pw;  // input index of j = 0
+        fill(row, cols.lo, 0.0f);
+        if (g.sw == 1) {
+          std::copy(in + (base + cols.lo), in + (base + cols.hi), row + cols.lo);
+        } else {
+          for (int j = cols.lo; j < cols.hi; ++j) row[j] = in[base + static_cast<idx>(j) * g.sw];
+        }
+        fill(row + cols.hi, pl.wp - cols.hi, 0.0f);
+      }
+    }
+}
+
+/// dy of one plane at row stride wp, junk columns zero: D[0, h_out * wp).
+inline void dw_spread_rows(const conv_geom& g, const dw_plan& pl, const float* dyp, float* D) noexcept {
+  for (int oy = 0; oy < g.h_out; ++oy) {
+    float* row = D + static_cast<idx>(oy) * pl.wp;
+    std::copy(dyp + static_cast<idx>(oy) * g.w_out, dyp + static_cast<idx>(oy + 1) * g.w_out, row);
+    fill(row + g.w_out, pl.wp - g.w_out, 0.0f);
+  }
+}
+
+inline void dw_forward(const conv_geom& g, int n, const float* x, const float* w, const float* bias, float* y,
+                       float* scratch) {
+  const int mult = g.c_out / g.c_in;
+  const dw_plan pl(g);
+  const std::size_t slot = slot_floats(g);
+  const idx in_plane = static_cast<idx>(g.h_in) * g.w_in, out_plane = static_cast<idx>(g.h_out) * g.w_out;
+  const int taps = g.kh * g.kw;
+  run_slots(n * g.c_out, [&](int t, int ib, int ie) {
+    float* P = scratch + slot * static_cast<std::size_t>(t);
+    float* tmp = P + static_cast<idx>(pl.phases) * pl.plane;
+    int built = -1;  // the (img * c_in + c) whose phases P holds
+    idx off[tap_chunk];
+    float wt[tap_chunk];
+    for (int it = ib; it < ie; ++it) {
+      const int img = it / g.c_out, oc = it % g.c_out, plane_id = img * g.c_in + oc / mult;
+      if (plane_id != built) {
+        dw_build_phases(g, pl, x + static_cast<idx>(plane_id) * in_plane, P);
+        built = plane_id;
+      }
+      float* out = y + static_cast<idx>(it) * out_plane;
+      float* dst = pl.wp == g.w_out ? out : tmp;
+      const float* wk = w + static_cast<idx>(oc) * taps;
+      const float init = bias ? bias[oc] : 0.0f;
+      for (int t0 = 0; t0 < taps || t0 == 0; t0 += tap_chunk) {
+        const int cnt = std::min(tap_chunk, taps - t0);
+        for (int k = 0; k < cnt; ++k) {
+          const int ky = (t0 + k) / g.kw, kx = (t0 + k) % g.kw;
+          off[k] = static_cast<idx>(pl.phase_of(g, ky, kx)) * pl.plane + pl.in_phase(g, ky, kx);
+          wt[k] = wk[t0 + k];
+        }
+        correlate_flat(dst, pl.flat, init, t0 > 0, P, off, wt, cnt);
+      }
+      if (dst == tmp)
+        for (int oy = 0; oy < g.h_out; ++oy)
+          std::copy(tmp + static_cast<idx>(oy) * pl.wp, tmp + static_cast<idx>(oy) * pl.wp + g.w_out,
+                    out + static_cast<idx>(oy) * g.w_out);
+    }
+  });
+}
+
+inline void dw_backward_data(const conv_geom& g, int n, const float* dy, const float* w, float* dx,
+                             float* scratch) {
+  const int mult = g.c_out / g.c_in;
+  const dw_plan pl(g);
+  const std::size_t slot = slot_floats(g);
+  const idx in_plane = static_cast<idx>(g.h_in) * g.w_in, out_plane = static_cast<idx>(g.h_out) * g.w_out;
+  const int taps = g.kh * g.kw;
+  run_slots(n * g.c_in, [&](int t, int ib, int ie) {
+    float* G = scratch + slot * static_cast<std::size_t>(t);  // gradient of the phase planes
+    float* D = G + static_cast<idx>(pl.phases) * pl.plane;    // front zeros, then dy at stride wp
+    idx off[tap_chunk];
+    float wt[tap_chunk];
+    for (int it = ib; it < ie; ++it) {
+      const int img = it / g.c_in, c = it % g.c_in;
+      for (int m = 0; m < mult; ++m) {
+        const int oc = c * mult + m;
+        const float* wk = w + static_cast<idx>(oc) * taps;
+        fill(D, pl.front, 0.0f);
+        dw_spread_rows(g, pl, dy + (static_cast<idx>(img) * g.c_out + oc) * out_plane, D + pl.front);
+        fill(D + pl.front + static_cast<idx>(g.h_out) * pl.wp, pl.plane - static_cast<idx>(g.h_out) * pl.wp, 0.0f);
+        // G_phase[r] (+)= sum over the phase's taps of w * D[r - in_phase(tap)]
+        for (int ph = 0; ph < pl.phases; ++ph) {
+          int cnt = 0;
+          bool first = true;
+          auto flush = [&] {
+            correlate_flat(G + static_cast<idx>(ph) * pl.plane, pl.plane, 0.0f, m > 0 || !first, D + pl.front, off, wt,
+                           cnt);
+            first = false;
+            cnt = 0;
+          };
+          for (int ky = 0; ky < g.kh; ++ky)
+            for (int kx = 0; kx < g.kw; ++kx) {
+              if (pl.phase_of(g, ky, kx) != ph) continue;
+              off[cnt] = -pl.in_phase(g, ky, kx);
+              wt[cnt] = wk[ky * g.kw + kx];
+              if (++cnt == tap_chunk) flush();
+            }
+          if (cnt > 0 || first) flush();
+        }
+      }
+      // dx[iy][ix] = G at padded (iy + ph, ix + pw); zero where no output reaches.
+      float* dxp = dx + static_cast<idx>(it) * in_plane;
+      for (int iy = 0; iy < g.h_in; ++iy) {
+        float* d = dxp + static_cast<idx>(iy) * g.w_in;
+        const int pr = iy + g.ph, py = pr % g.sh, i = pr / g.sh;
+        if (i >= pl.hp) {
+          fill(d, g.w_in, 0.0f);
+          continue;
+        }
+        const float* rows = G + static_cast<idx>(py * g.sw) * pl.plane + static_cast<idx>(i) * pl.wp;
+        if (g.sw == 1) {
+          const int n_cp = std::clamp(pl.wp - g.pw, 0, g.w_in);
+          std::copy(rows + g.pw, rows + g.pw + n_cp, d);
+          fill(d + n_cp, g.w_in - n_cp, 0.0f);
+        } else {
+          int px = g.pw % g.sw, j = g.pw / g.sw;
+          for (int ix = 0; ix < g.w_in; ++ix) {
+            d[ix] = j < pl.wp ? rows[static_cast<idx>(px) * pl.plane + j] : 0.0f;
+            if (++px == g.sw) {
+              px = 0;
+              ++j;
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+inline void dw_backward_weights(const conv_geom& g, int n, const float* x, const float* dy, float* dw, float* dbias,
+                                float* scratch) {
+  const int mult = g.c_out / g.c_in;
+  const dw_plan pl(g);
+  const std::size_t slot = slot_floats(g);
+  const idx in_plane = static_cast<idx>(g.h_in) * g.w_in, out_plane = static_cast<idx>(g.h_out) * g.w_out;
+  const int taps = g.kh * g.kw;
+  // Split over input channels: channel c owns the rows of its outputs c*mult .. c*mult + mult - 1.
+  run_slots(g.c_in, [&](int t, int cb, int ce) {
+    float* P = scratch + slot * static_cast<std::size_t>(t);
+    float* D = P + static_cast<idx>(pl.phases) * pl.plane;
+    fill(dw + static_cast<idx>(cb) * mult * taps, static_cast<idx>(ce - cb) * mult * taps, 0.0f);
+    if (dbias) fill(dbias + static_cast<idx>(cb) * mult, static_cast<idx>(ce - cb) * mult, 0.0f);
+    for (int c = cb; c < ce; ++c)
+      for (int img = 0; img < n; ++img) {
+        dw_build_phases(g, pl, x + (static_cast<idx>(img) * g.c_in + c) * in_plane, P);
+        for (int m = 0; m < mult; ++m) {
+          const int oc = c * mult + m;
+          const float* dyp = dy + (static_cast<idx>(img) * g.c_out + oc) * out_plane;
+          if (dbias) dbias[oc] += sum(dyp, out_plane);
+          dw_spread_rows(g, pl, dyp, D);
+          float* dwp = dw + static_cast<idx>(oc) * taps;
+          for (int ky = 0; ky < g.kh; ++ky)
+            for (int kx = 0; kx < g.kw; ++kx)
+              dwp[ky * g.kw + kx] += dot(D, P + (static_cast<idx>(pl.phase_of(g, ky, kx)) * pl.plane +
+                                                 pl.in_phase(g, ky, kx)),
+                                         pl.flat);
+        }
+      }
+  });
+}
+
+// -------------------------------------------------------------- im2col + gemm --
+
+/// Column matrix of channels [c_lo, c_hi) (channel c's plane at x + c * h_in * w_in)
+/// for the output positions [p0, p1): row ((c - c_lo) * kh + ky) * kw + kx, leading dimension p1 - p0.
+inline void im2col(const conv_geom& g, const float* x, int c_lo, int c_hi, int p0, int p1, float* col) noexcept {
+  const idx ld = p1 - p0;
+  const idx in_plane = static_cast<idx>(g.h_in) * g.w_in;
+  for (int c = c_lo; c < c_hi; ++c) {
+    const float* plane = x + c * in_plane;
+    for (int yk = 0; yk < g.kh; ++yk) {
+      for (int xk = 0; xk < g.kw; ++xk) {
+        float* dst = col + ((static_cast<idx>(c - c_lo) * g.kh + yk) * g.kw + xk) * ld;
+        const int off = xk * g.dw - g.pw;
+        const span xs = valid(g.w_out, g.sw, off, g.w_in);
+        int p = p0;
+        while (p < p1) {
+          const int oy = p / g.w_out, ox0 = p - oy * g.w_out;
+          const int ox1 = std::min(g.w_out, ox0 + (p1 - p));
+          float* d = dst + (p - p0);  // d[i] is output column ox0 + i
+          const int iy = oy * g.sh - g.ph + yk * g.dh;
+          if (iy < 0 || iy >= g.h_in) {
+            fill(d, ox1 - ox0, 0.0f);
+          } else {
+            const int lo = std::clamp(xs.lo, ox0, ox1), hi = std::clamp(xs.hi, lo, ox1);
+            fill(d, lo - ox0, 0.0f);
+            const idx base = static_cast<idx>(iy) * g.w_in + off;  // input index of output column 0
+            if (g.sw == 1) {
+              std::copy(plane + (base + lo), plane + (base + hi), d + (lo - ox0));
+            } else {
+              for (int o = lo; o < hi; ++o) d[o - ox0] = plane[base + static_cast<idx>(o) * g.sw];
+            }
+            fill(d + (hi - ox0), ox1 - hi, 0.0f);
+          }
+          p += ox1 - ox0;
+        }
+      }
+    }
+  }
+}
+
+/// Adds the column matrix (rows for channels [c_lo, c_hi), all h_out * w_out columns) back
+/// into the planes (channel c's plane at dx + c * h_in * w_in).
+inline void col2im(const conv_geom& g, const float* col, int c_lo, int c_hi, float* dx) noexcept {
+  const idx P = static_cast<idx>(g.h_out) * g.w_out;
+  const idx in_plane = static_cast<idx>(g.h_in) * g.w_in;
+  for (int c = c_lo; c < c_hi; ++c) {
+    float* plane = dx + c * in_plane;
+    for (int yk = 0; yk < g.kh; ++yk) {
+      const span oys = valid(g.h_out, g.sh, yk * g.dh - g.ph, g.h_in);
+      for (int xk = 0; xk < g.kw; ++xk) {
+        const float* src = col + ((static_cast<idx>(c - c_lo) * g.kh + yk) * g.kw + xk) * P;
+        const int off = xk * g.dw - g.pw;
+        const span xs = valid(g.w_out, g.sw, off, g.w_in);
+        if (xs.hi <= xs.lo) continue;
+        for (int oy = oys.lo; oy < oys.hi; ++oy) {
+          const idx base = static_cast<idx>(oy * g.sh - g.ph + yk * g.dh) * g.w_in + off;
+          const float* srow = src + static_cast<idx>(oy) * g.w_out;
+          if (g.sw == 1) {
+            add_to(plane + (base + xs.lo), srow + xs.lo, xs.hi - xs.lo);
+          } else {
+            for (int o = xs.lo; o < xs.hi; ++o) plane[base + static_cast<idx>(o) * g.sw] += srow[o];
+          }
+        }
+      }
+    }
+  }
+}
+
+inline void gemm_forward(const conv_geom& g, int n, const float* x, const float* w, const float* bias, float* y,
+                         float* scratch) {
+  const bool identity = is_identity_col(g);
+  const int cg_in = g.c_in / g.groups, cg_out = g.c_out / g.groups;
+  const int K = cg_in * g.kh * g.kw, P = g.h_out * g.w_out;
+  const idx in_plane = static_cast<idx>(g.h_in) * g.w_in;
+  const std::size_t slot = slot_floats(g);
+  const int parts = parts_per_image(n, P);
+  run_slots(n * parts, [&](int t, int ib, int ie) {
+    float* col = scratch + slot * static_cast<std::size_t>(t);
+    for (int it = ib; it < ie; ++it) {
+      const int img = it / parts, part = it % parts;
+      const int p0 = part_begin(P, part, parts), p1 = part_begin(P, part + 1, parts), cols = p1 - p0;
+      if (cols <= 0) continue;
+      for (int grp = 0; grp < g.groups; ++grp) {
+        const float* xg = x + (static_cast<idx>(img) * g.c_in + static_cast<idx>(grp) * cg_in) * in_plane;
+        float* yg = y + (static_cast<idx>(img) * g.c_out + static_cast<idx>(grp) * cg_out) * P + p0;
+        const float* wg = w + static_cast<idx>(grp) * cg_out * K;
+        const float* B = col;
+        int ldb = cols;
+        if (identity) {
+          B = xg + p0;
+          ldb = P;
+        } else {
+          im2col(g, xg, 0, cg_in, p0, p1, col);
+        }
+        if (bias)
+          for (int oc = 0; oc < cg_out; ++oc) fill(yg + static_cast<idx>(oc) * P, cols, bias[grp * cg_out + oc]);
+        gemm(trans::no, trans::no, cg_out, cols, K, wg, K, B, ldb, yg, P, bias != nullptr);
+      }
+    }
+  });
+}
+
+inline void gemm_backward_data(const conv_geom& g, int n, const float* dy, const float* w, float* dx,
+                               float* scratch) {
+  const bool identity = is_identity_col(g);
+  const int cg_in = g.c_in / g.groups, cg_out = g.c_out / g.groups;
+  const int taps = g.kh * g.kw, K = cg_in * taps, P = g.h_out * g.w_out;
+  const idx in_plane = static_cast<idx>(g.h_in) * g.w_in;
+  const std::size_t slot = slot_floats(g);
+  const int parts = parts_per_image(n, g.c_in);
+  run_slots(n * parts, [&](int t, int ib, int ie) {
+    float* col = scratch + slot * static_cast<std::size_t>(t);
+    for (int it = ib; it < ie; ++it) {
+      const int img = it / parts, part = it % parts;
+      const int ca = part_begin(g.c_in, part, parts), cb = part_begin(g.c_in, part + 1, parts);
+      if (cb <= ca) continue;
+      float* dxi = dx + static_cast<idx>(img) * g.c_in * in_plane;
+      const float* dyi = dy + static_cast<idx>(img) * g.c_out * P;
+      if (!identity) fill(dxi + ca * in_plane, (cb - ca) * in_plane, 0.0f);
+      for (int grp = ca / cg_in; grp <= (cb - 1) / cg_in; ++grp) {
+        const int lc0 = std::max(ca, grp * cg_in) - grp * cg_in, lc1 = std::min(cb, (grp + 1) * cg_in) - grp * cg_in;
+        const int k0 = lc0 * taps, k1 = lc1 * taps;
+        const float* wg = w + static_cast<idx>(grp) * cg_out * K;
+        const float* dyg = dyi + static_cast<idx>(grp) * cg_out * P;
+        float* dxg = dxi + static_cast<idx>(grp) * cg_in * in_plane;
+        // col[k][p] = sum_oc w[oc][k] * dy[oc][p] for the rows k of channels [lc0, lc1)
+        if (identity) {
+          gemm(trans::yes, trans::no, k1 - k0, P, cg_out, wg + k0, K, dyg, P, dxg + lc0 * in_plane, P, false);
+        } else {
+          gemm(trans::yes, trans::no, k1 - k0, P, cg_out, wg + k0, K, dyg, P, col, P, false);
+          col2im(g, col, lc0, lc1, dxg);
+        }
+      }
+    }
+  });
+}
+
+inline void gemm_backward_weights(const conv_geom& g, int n, const float* x, const float* dy, float* dw,
+                                  float* dbias, float* scratch) {
+  const bool identity = is_identity_col(g);
+  const int cg_in = g.c_in / g.groups, cg_out = g.c_out / g.groups;
+  const int K = cg_in * g.kh * g.kw, P = g.h_out * g.w_out;
+  const idx in_plane = static_cast<idx>(g.h_in) * g.w_in;
+  const std::size_t slot = slot_floats(g);
+  run_slots(g.c_out, [&](int t, int ob, int oe) {
+    float* col = scratch + slot * static_cast<std::size_t>(t);
+    for (int grp = ob / cg_out; grp <= (oe - 1) / cg_out; ++grp) {
+      const int r0 = std::max(ob, grp * cg_out), r1 = std::min(oe, (grp + 1) * cg_out);
+      for (int img = 0; img < n; ++img) {
+        const float* xg = x + (static_cast<idx>(img) * g.c_in + static_cast<idx>(grp) * cg_in) * in_plane;
+        const float* B = xg;
+        if (!identity) {
+          im2col(g, xg, 0, cg_in, 0, P, col);
+          B = col;
+        }
+        // dw[oc][k] (+)= sum_p dy[oc][p] * col[k][p]
+        gemm(trans::no, trans::yes, r1 - r0, K, P, dy + (static_cast<idx>(img) * g.c_out + r0) * P, P, B, P,
+             dw + static_cast<idx>(r0) * K, K, img > 0);
+      }
+    }
+    if (dbias)
+      for (int oc = ob; oc < oe; ++oc) {
+        float s = 0.0f;
+        for (int img = 0; img < n; ++img) s += sum(dy + (static_cast<idx>(img) * g.c_out + oc) * P, P);
+        dbias[oc] = s;
+      }
+  });
+}
+
+}  // namespace conv_detail
+
+/// Floats of scratch the caller provides to the three functions below (for all
+/// threads together). `threads` must be at least num_threads() at call time;
+/// the need does not depend on the batch size (max_batch is accepted for the
+/// engine's convenience). 0 for the depthwise and pointwise paths.
+inline std::size_t conv_scratch_floats(const conv_geom& g, [[maybe_unused]] int max_batch, int threads) {
+  return conv_detail::slot_floats(g) * static_cast<std::size_t>(std::max(1, threads));
+}
+
+/// y[n][c_out][h_out][w_out] = conv2d(x[n][c_in][h_in][w_in], w, bias); bias may be null.
+inline void conv2d_forward(const conv_geom& g, int n, const float* x, const float* w, const float* bias, float* y,
+                           float* scratch) {
+  if (n <= 0) return;
+  if (conv_detail::is_depthwise(g))
+    conv_detail::dw_forward(g, n, x, w, bias, y, scratch);
+  else
+    conv_detail::gemm_forward(g, n, x, w, bias, y, scratch);
+}
+
+/// dx (overwritten) = the gradient of sum(y * dy) with respect to x.
+inline void conv2d_backward_data(const conv_geom& g, int n, const float* dy, const float* w, float* dx,
+                                 float* scratch) {
+  if (n <= 0) return;
+  if (conv_detail::is_depthwise(g))
+    conv_detail::dw_backward_data(g, n, dy, w, dx, scratch);
+  else
+    conv_detail::gemm_backward_data(g, n, dy, w, dx, scratch);
+}
+
+/// dw (c_out x c_in/groups x kh x kw) and dbias (c_out, nullable) are OVERWRITTEN
+/// with the gradient of sum(y * dy) summed over the batch.
+inline void conv2d_backward_weights(const conv_geom& g, int n, const float* x, const float* dy, float* dw,
+                                    float* dbias, float* scratch) {
+  if (n <= 0) {
+    std::fill(dw, dw + static_cast<std::ptrdiff_t>(g.c_out) * (g.c_in / g.groups) * g.kh * g.kw, 0.0f);
+    if (dbias) std::fill(dbias, dbias + g.c_out, 0.0f);
+    return;
+  }
+  if (conv_detail::is_depthwise(g))
+    conv_detail::dw_backward_weights(g, n, x, dy, dw, dbias, scratch);
+  else
+    conv_detail::gemm_backward_weights(g, n, x, dy, dw, dbias, scratch);
+}
+
+}  // namespace staticnet::cpu

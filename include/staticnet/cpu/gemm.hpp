@@ -1,0 +1,458 @@
+// staticnet/cpu/gemm.hpp: single-precision matrix product on raw row-major pointers.
+//
+//   C[M x N] (+)= op(A)[M x K] * op(B)[K x N]
+// op(A) = A (A is M x K, leading dimension lda) or A^T (A is K x M);
+// op(B) = B (B is K x N) or B^T (B is N x K). accumulate=false overwrites C
+// (C is then never read, so it may hold garbage or NaNs). C must not overlap
+// A or B. Single-threaded: callers parallelise over images or output rows.
+//
+//   gemm(...)            blocked, packed, SIMD (the one to call)
+//   gemm_reference(...)  naive triple loop with the same contract (for tests)
+//
+// Design (Goto / BLIS): the K x N operand is cut into KC x NC blocks that are
+// packed into NR-column micro-panels, the M x K operand into MC x KC blocks
+// packed into MR-row micro-panels; both packers read either storage order, so
+// all four trans combinations reach the same register-blocked micro-kernel.
+// The micro-kernel keeps an MR x NR tile of C in registers (NR = NV SIMD
+// vectors of xsimd::batch<float> for the build's default arch: AVX-512, AVX2,
+// SSE2 or NEON), broadcasting one packed A value per row and doing NV FMAs with
+// it. Ragged M / N edges use kernels instantiated for every smaller row count
+// and vector count; the last partial vector of a row goes through a small
+// on-stack tile, so any M, N, K >= 0 works.
+//
+// Memory: the packed panels live in per-thread (thread_local) 64-byte aligned
+// buffers. A thread's buffers are allocated by its first gemm call (sized for
+// that call, never larger than one MC x KC plus one KC x NC block, about
+// 1.7 MB with AVX-512) and only grow again if a later call needs a larger
+// block, so once a thread has seen its largest shape gemm never allocates. Call
+// reserve_gemm_workspace() once per worker thread (e.g. at pool start-up) to
+// take that allocation out of the first call as well. The buffers are freed
+// when the thread exits. Should an allocation fail, gemm falls back to the
+// (slow, allocation-free) reference loop rather than throwing.
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#include <xsimd/xsimd.hpp>
+#if !defined(XSIMD_NO_SUPPORTED_ARCHITECTURE) && (defined(__x86_64__) || defined(_M_X64) || defined(__i386__))
+#include <immintrin.h>
+#endif
+
+namespace staticnet::cpu {
+
+enum class trans : bool { no = false, yes = true };
+
+/// Naive reference implementation (same contract as gemm); for tests.
+inline void gemm_reference(trans ta, trans tb, int M, int N, int K, const float* A, int lda, const float* B,
+                           int ldb, float* C, int ldc, bool accumulate) noexcept {
+  for (int i = 0; i < M; ++i) {
+    float* c = C + static_cast<std::ptrdiff_t>(i) * ldc;
+    if (!accumulate)
+      for (int j = 0; j < N; ++j) c[j] = 0.0f;
+    for (int k = 0; k < K; ++k) {
+      const float a = ta == trans::no ? A[static_cast<std::ptrdiff_t>(i) * lda + k]
+                                      : A[static_cast<std::ptrdiff_t>(k) * lda + i];
+      if (tb == trans::no) {
+        const float* b = B + static_cast<std::ptrdiff_t>(k) * ldb;
+        for (int j = 0; j < N; ++j) c[j] += a * b[j];
+      } else {
+        for (int j = 0; j < N; ++j) c[j] += a * B[static_cast<std::ptrdiff_t>(j) * ldb + k];
+      }
+    }
+  }
+}
+
+namespace gemm_detail {
+
+#if defined(__clang__)
+#define STATICNET_GEMM_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define STATICNET_GEMM_UNROLL _Pragma("GCC unroll 32")
+#else
+#define STATICNET_GEMM_UNROLL
+#endif
+
+#if defined(__GNUC__)
+#define STATICNET_GEMM_INLINE inline __attribute__((always_inline))
+#else
+#define STATICNET_GEMM_INLINE inline
+#endif
+
+using std::ptrdiff_t;
+
+// ------------------------------------------------------------- vector type --
+#if defined(XSIMD_NO_SUPPORTED_ARCHITECTURE) || defined(STATICNET_GEMM_NO_SIMD)
+/// Portable stand-in for xsimd::batch<float> when xsimd knows no SIMD arch
+/// (STATICNET_GEMM_NO_SIMD forces it, to test this path on a SIMD machine).
+struct vec {
+  static constexpr std::size_t size = 1;
+  float v;
+  vec() = default;
+  explicit vec(float x) : v(x) {}
+  static vec load_aligned(const float* p) { return vec(*p); }
+  static vec load_unaligned(const float* p) { return vec(*p); }
+  void store_aligned(float* p) const { *p = v; }
+  void store_unaligned(float* p) const { *p = v; }
+  friend vec operator+(vec a, vec b) { return vec(a.v + b.v); }
+};
+STATICNET_GEMM_INLINE vec fmadd(vec a, vec b, vec c) noexcept { return vec(a.v * b.v + c.v); }
+#else
+using vec = xsimd::batch<float>;
+/// a * b + c. xsimd 8.1 has no AVX-512 specialisation of xsimd::fma (its
+/// generic mul + add only fuses under -ffp-contract=fast, which -std=c++20
+/// turns off), so that one case calls the intrinsic directly.
+STATICNET_GEMM_INLINE vec fmadd(const vec& a, const vec& b, const vec& c) noexcept {
+#if defined(__AVX512F__)
+  if constexpr (std::is_base_of_v<xsimd::avx512f, typename vec::arch_type>)
+    return vec(_mm512_fmadd_ps(a, b, c));
+  else
+#endif
+    return xsimd::fma(a, b, c);
+}
+#endif
+
+constexpr int W = static_cast<int>(vec::size);  // floats per SIMD vector
+
+// -------------------------------------------------------------- blocking --
+// MR x (NV * W) register tile; KC x NR micro-panel of B stays in L1, the
+// MC x KC block of A in L2, the KC x NC block of B in L2/L3.
+template <int Width>
+struct blocking {  // SSE2 / NEON (16 or more 128-bit registers)
+  static constexpr int MR = 6, NV = 2, KC = 256, MC = 120, NC = 2048;
+};
+template <>
+struct blocking<16> {  // AVX-512: 32 zmm registers, 24 accumulators
+  static constexpr int MR = 8, NV = 3, KC = 256, MC = 144, NC = 1536;
+};
+template <>
+struct blocking<8> {  // AVX / AVX2: 16 ymm registers, 12 accumulators
+  static constexpr int MR = 6, NV = 2, KC = 256, MC = 144, NC = 2048;
+};
+template <>
+struct blocking<1> {  // no SIMD
+  static constexpr int MR = 4, NV = 4, KC = 256, MC = 128, NC = 1024;
+};
+
+#if defined(STATICNET_GEMM_TUNE)  // benchmark-only override of the blocking
+struct tuned {
+  static constexpr int MR = STATICNET_GEMM_MR, NV = STATICNET_GEMM_NV, KC = STATICNET_GEMM_KC,
+                       MC = STATICNET_GEMM_MC, NC = STATICNET_GEMM_NC;
+};
+using blk = tuned;
+#else
+using blk = blocking<W>;
+#endif
+
+constexpr int MR = blk::MR;
+constexpr int NV = blk::NV;
+constexpr int NR = NV * W;
+constexpr int KC = blk::KC;
+constexpr int MC = (blk::MC / MR) * MR;
+constexpr int NC = (blk::NC / NR) * NR;
+static_assert(MR >= 1 && NV >= 1 && MC >= MR && NC >= NR && KC >= 1, "bad gemm blocking");
+
+// ------------------------------------------------------------- workspace --
+/// Per-thread packing buffers (see the header comment).
+struct workspace {
+  float* a = nullptr;
+  float* b = nullptr;
+  std::size_t a_cap = 0, b_cap = 0;  // in floats
+
+  workspace() = default;
+  workspace(const workspace&) = delete;
+  workspace& operator=(const workspace&) = delete;
+  ~workspace() {
+    release(a);
+    release(b);
+  }
+
+  static constexpr std::align_val_t align{64};
+  static void release(float* p) noexcept {
+    if (p) ::operator delete(p, align);
+  }
+  static bool grow(float*& p, std::size_t& cap, std::size_t need) noexcept {
+    if (need <= cap) return true;
+    void* q = ::operator new(need * sizeof(float), align, std::nothrow);
+    if (!q) return false;
+    release(p);
+    p = static_cast<float*>(q);
+    cap = need;
+    return true;
+  }
+  bool reserve(std::size_t a_need, std::size_t b_need) noexcept {
+    return grow(a, a_cap, a_need) && grow(b, b_cap, b_need);
+  }
+};
+
+inline workspace& thread_workspace() noexcept {
+  thread_local workspace ws;
+  return ws;
+}
+
+// Even split of n into ceil(n / max_block) blocks, rounded up to a multiple of `unit`.
+constexpr int block_size(int n, int max_block, int unit) noexcept {
+  const int blocks = (n + max_block - 1) / max_block;
+  const int per = (n + blocks - 1) / blocks;
+  return std::min(max_block, (per + unit - 1) / unit * unit);
+}
+
+// --------------------------------------------------------------- packing --
+#if defined(__AVX__) && !defined(XSIMD_NO_SUPPORTED_ARCHITECTURE) && !defined(STATICNET_GEMM_NO_SIMD)
+#define STATICNET_GEMM_TRANSPOSE8 1
+/// dst[c * ld + r] = src[r * ls + c] for an 8 x 8 block (the transposing packers'
+/// inner step; xsimd 8.1 has no portable transpose, so this one is AVX intrinsics).
+STATICNET_GEMM_INLINE void transpose8x8(const float* src, ptrdiff_t ls, float* dst, ptrdiff_t ld) noexcept {
+  const __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ls), r2 = _mm256_loadu_ps(src + 2 * ls),
+               r3 = _mm256_loadu_ps(src + 3 * ls), r4 = _mm256_loadu_ps(src + 4 * ls),
+               r5 = _mm256_loadu_ps(src + 5 * ls), r6 = _mm256_loadu_ps(src + 6 * ls),
+               r7 = _mm256_loadu_ps(src + 7 * ls);
+  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
+               t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
+               t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+               s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+               s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+               s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  _mm256_storeu_ps(dst, _mm256_permute2f128_ps(s0, s4, 0x20));
+  _mm256_storeu_ps(dst + ld, _mm256_permute2f128_ps(s1, s5, 0x20));
+  _mm256_storeu_ps(dst + 2 * ld, _mm256_permute2f128_ps(s2, s6, 0x20));
+  _mm256_storeu_ps(dst + 3 * ld, _mm256_permute2f128_ps(s3, s7, 0x20));
+  _mm256_storeu_ps(dst + 4 * ld, _mm256_permute2f128_ps(s0, s4, 0x31));
+  _mm256_storeu_ps(dst + 5 * ld, _mm256_permute2f128_ps(s1, s5, 0x31));
+  _mm256_storeu_ps(dst + 6 * ld, _mm256_permute2f128_ps(s2, s6, 0x31));
+  _mm256_storeu_ps(dst + 7 * ld, _mm256_permute2f128_ps(s3, s7, 0x31));
+}
+#endif
+
+/// Packs op(A)[i0 .. i0+mc) x [p0 .. p0+kc) into MR-row micro-panels:
+/// panel q holds, for each p, the MR values op(A)(i0 + q*MR + r, p0 + p) contiguously.
+/// Rows past mc in the last panel are left unset (the edge kernels never read them).
+/// (Indices are ptrdiff_t throughout: no int overflow for the optimiser to reason about.)
+inline void pack_a(trans ta, const float* A, ptrdiff_t lda, int i0, int mc, int p0, int kc_, float* dst) noexcept {
+  const ptrdiff_t kc = kc_;
+  for (int ir = 0; ir < mc; ir += MR, dst += MR * kc) {
+    const int mr = std::min(MR, mc - ir);
+    if (ta == trans::no) {  // rows of A are rows of op(A): gather MR rows, one column at a time
+      const float* src = A + (i0 + ir) * lda + p0;
+      if (mr == MR) {
+        ptrdiff_t kc8 = 0;  // columns [0, kc8) go through 8 x 8 SIMD transposes
+#if defined(STATICNET_GEMM_TRANSPOSE8)
+        if constexpr (MR == 8) {
+          kc8 = kc & ~ptrdiff_t{7};
+          for (ptrdiff_t p = 0; p < kc8; p += 8) transpose8x8(src + p, lda, dst + p * MR, MR);
+        }
+#endif
+        for (ptrdiff_t p = kc8; p < kc; ++p) {
+          STATICNET_GEMM_UNROLL
+          for (int r = 0; r < MR; ++r) dst[p * MR + r] = src[r * lda + p];
+        }
+      } else {
+        for (int r = 0; r < mr; ++r)
+          for (ptrdiff_t p = 0; p < kc; ++p) dst[p * MR + r] = src[r * lda + p];
+      }
+    } else {  // A is K x M: each packed column is a contiguous run of a row of A
+      const float* src = A + p0 * lda + i0 + ir;
+      for (ptrdiff_t p = 0; p < kc; ++p) std::memcpy(dst + p * MR, src + p * lda, sizeof(float) * mr);
+    }
+  }
+}
+
+/// Packs op(B)[p0 .. p0+kc) x [j0 .. j0+nc) into NR-column micro-panels:
+/// panel q holds, for each p, the NR values op(B)(p0 + p, j0 + q*NR + c) contiguously
+/// (zero-padded past nc, so the SIMD lanes of a ragged panel stay finite).
+inline void pack_b(trans tb, const float* B, ptrdiff_t ldb, int j0, int nc, int p0, int kc_, float* dst) noexcept {
+  const ptrdiff_t kc = kc_;
+  for (int jr = 0; jr < nc; jr += NR, dst += NR * kc) {
+    const int nr = std::min(NR, nc - jr);
+    if (tb == trans::no) {  // rows of B are rows of op(B): contiguous copies
+      const float* src = B + p0 * ldb + j0 + jr;
+      if (nr == NR) {
+        for (ptrdiff_t p = 0; p < kc; ++p) {
+          STATICNET_GEMM_UNROLL
+          for (int v = 0; v < NV; ++v) vec::load_unaligned(src + p * ldb + v * W).store_aligned(dst + p * NR + v * W);
+        }
+      } else {
+        for (ptrdiff_t p = 0; p < kc; ++p) {
+          std::memcpy(dst + p * NR, src + p * ldb, sizeof(float) * nr);
+          std::memset(dst + p * NR + nr, 0, sizeof(float) * (NR - nr));
+        }
+      }
+    } else {  // B is N x K: transpose, in strips of a few k so the written block stays in L1
+      const float* src = B + (j0 + jr) * ldb + p0;
+      ptrdiff_t p = 0;
+#if defined(STATICNET_GEMM_TRANSPOSE8)
+      if (nr == NR && NR % 8 == 0)  // strips of 16 k: whole 64-byte lines of each source row
+        for (; p + 16 <= kc; p += 16)
+          for (int c = 0; c < NR; c += 8) {
+            const float* s = src + c * ldb + p;
+            transpose8x8(s, ldb, dst + p * NR + c, NR);
+            transpose8x8(s + 8, ldb, dst + (p + 8) * NR + c, NR);
+          }
+#endif
+      constexpr int PS = 8;
+      for (; p + PS <= kc; p += PS) {
+        int c = 0;
+#if defined(STATICNET_GEMM_TRANSPOSE8)
+        for (; c + 8 <= nr; c += 8) transpose8x8(src + c * ldb + p, ldb, dst + p * NR + c, NR);
+#endif
+        for (; c < nr; ++c) {
+          const float* s = src + c * ldb + p;
+          STATICNET_GEMM_UNROLL
+          for (int q = 0; q < PS; ++q) dst[(p + q) * NR + c] = s[q];
+        }
+        if (nr < NR)
+          for (int q = 0; q < PS; ++q) std::memset(dst + (p + q) * NR + nr, 0, sizeof(float) * (NR - nr));
+      }
+      for (; p < kc; ++p) {
+        for (int c = 0; c < nr; ++c) dst[p * NR + c] = src[c * ldb + p];
+        if (nr < NR) std::memset(dst + p * NR + nr, 0, sizeof(float) * (NR - nr));
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------- micro-kernel --
+/// C[mr x ncols] (+)= Ap[mr x kc] * Bp[kc x nv*W] with ncols in ((nv-1)*W, nv*W].
+/// Ap: packed A micro-panel (stride MR per k), Bp: packed B micro-panel (stride NR per k).
+/// beta = false overwrites C without reading it.
+template <int mr, int nv>
+void micro_kernel(int kc, const float* __restrict ap, const float* __restrict bp, float* __restrict c, int ldc,
+                  int ncols, bool beta) noexcept {
+  vec acc[mr][nv];
+  STATICNET_GEMM_UNROLL
+  for (int r = 0; r < mr; ++r) {
+    STATICNET_GEMM_UNROLL
+    for (int v = 0; v < nv; ++v) acc[r][v] = vec(0.0f);
+  }
+  for (int p = 0; p < kc; ++p) {
+    vec b[nv];
+    STATICNET_GEMM_UNROLL
+    for (int v = 0; v < nv; ++v) b[v] = vec::load_aligned(bp + v * W);
+    STATICNET_GEMM_UNROLL
+    for (int r = 0; r < mr; ++r) {
+      const vec a(ap[r]);
+      STATICNET_GEMM_UNROLL
+      for (int v = 0; v < nv; ++v) acc[r][v] = fmadd(a, b[v], acc[r][v]);
+    }
+    ap += MR;
+    bp += NR;
+  }
+  if (ncols == nv * W) {
+    STATICNET_GEMM_UNROLL
+    for (int r = 0; r < mr; ++r) {
+      float* cr = c + static_cast<ptrdiff_t>(r) * ldc;
+      STATICNET_GEMM_UNROLL
+      for (int v = 0; v < nv; ++v) {
+        vec x = acc[r][v];
+        if (beta) x = x + vec::load_unaligned(cr + v * W);
+        x.store_unaligned(cr + v * W);
+      }
+    }
+  } else {  // ragged right edge: full vectors directly, the last one through a small tile
+    constexpr int full = nv - 1;
+    alignas(64) float tail[mr][W];
+    const int rest = ncols - full * W;
+    STATICNET_GEMM_UNROLL
+    for (int r = 0; r < mr; ++r) {
+      float* cr = c + static_cast<ptrdiff_t>(r) * ldc;
+      STATICNET_GEMM_UNROLL
+      for (int v = 0; v < full; ++v) {
+        vec x = acc[r][v];
+        if (beta) x = x + vec::load_unaligned(cr + v * W);
+        x.store_unaligned(cr + v * W);
+      }
+      acc[r][full].store_aligned(tail[r]);
+      float* ct = cr + full * W;
+      if (beta)
+        for (int j = 0; j < rest; ++j) ct[j] += tail[r][j];
+      else
+        for (int j = 0; j < rest; ++j) ct[j] = tail[r][j];
+    }
+  }
+}
+
+using kernel_fn = void (*)(int, const float*, const float*, float*, int, int, bool) noexcept;
+
+template <int... Rs, int... Vs>
+constexpr auto make_kernel_table(std::integer_sequence<int, Rs...>, std::integer_sequence<int, Vs...> vs) {
+  struct table {
+    kernel_fn f[MR][NV];
+  } t{};
+  (
+      [&]<int R, int... V>(std::integral_constant<int, R>, std::integer_sequence<int, V...>) {
+        ((t.f[R][V] = &micro_kernel<R + 1, V + 1>), ...);
+      }(std::integral_constant<int, Rs>{}, vs),
+      ...);
+  return t;
+}
+/// kernels[mr - 1][nv - 1] = micro_kernel<mr, nv>, for the ragged edges.
+inline constexpr auto kernels = make_kernel_table(std::make_integer_sequence<int, MR>{},
+                                                  std::make_integer_sequence<int, NV>{});
+
+/// C[mc x nc] (+)= packed A block (mc x kc) * packed B block (kc x nc).
+inline void macro_kernel(int mc, int nc, int kc, const float* ap, const float* bp, float* c, int ldc,
+                         bool beta) noexcept {
+  for (int jr = 0; jr < nc; jr += NR) {
+    const int nr = std::min(NR, nc - jr);
+    const int nv = (nr + W - 1) / W;
+    const float* b = bp + static_cast<ptrdiff_t>(jr) * kc;
+    for (int ir = 0; ir < mc; ir += MR) {
+      const int mr = std::min(MR, mc - ir);
+      const float* a = ap + static_cast<ptrdiff_t>(ir) * kc;
+      float* cij = c + static_cast<ptrdiff_t>(ir) * ldc + jr;
+      if (mr == MR && nr == NR)
+        micro_kernel<MR, NV>(kc, a, b, cij, ldc, nr, beta);
+      else
+        kernels.f[mr - 1][nv - 1](kc, a, b, cij, ldc, nr, beta);
+    }
+  }
+}
+
+}  // namespace gemm_detail
+
+/// Allocates the calling thread's packing buffers at their largest size, so
+/// that no later gemm call on this thread allocates. Returns false if the
+/// allocation failed (gemm then keeps working through the reference loop).
+inline bool reserve_gemm_workspace() noexcept {
+  using namespace gemm_detail;
+  return thread_workspace().reserve(static_cast<std::size_t>(MC) * KC, static_cast<std::size_t>(KC) * NC);
+}
+
+/// Blocked SIMD GEMM; contract in the header comment.
+inline void gemm(trans ta, trans tb, int M, int N, int K, const float* A, int lda, const float* B, int ldb,
+                 float* C, int ldc, bool accumulate) noexcept {
+  using namespace gemm_detail;
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate)
+      for (int i = 0; i < M; ++i) std::memset(C + static_cast<ptrdiff_t>(i) * ldc, 0, sizeof(float) * N);
+    return;
+  }
+  const int kc_blk = block_size(K, KC, 1);
+  const int mc_blk = block_size(M, MC, MR);
+  const int nc_blk = block_size(N, NC, NR);
+  workspace& ws = thread_workspace();
+  if (!ws.reserve(static_cast<std::size_t>(mc_blk) * kc_blk, static_cast<std::size_t>(kc_blk) * nc_blk)) {
+    gemm_reference(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+    return;
+  }
+  for (int jc = 0; jc < N; jc += nc_blk) {
+    const int nc = std::min(nc_blk, N - jc);
+    for (int pc = 0; pc < K; pc += kc_blk) {
+      const int kc = std::min(kc_blk, K - pc);
+      pack_b(tb, B, ldb, jc, nc, pc, kc, ws.b);
+      const bool beta = accumulate || pc > 0;
+      for (int ic = 0; ic < M; ic += mc_blk) {
+        const int mc = std::min(mc_blk, M - ic);
+        pack_a(ta, A, lda, ic, mc, pc, kc, ws.a);
+        macro_kernel(mc, nc, kc, ws.a, ws.b, C + static_cast<ptrdiff_t>(ic) * ldc + jc, ldc, beta);
+      }
+    }
+  }
+}
+
+}  // namespace staticnet::cpu

@@ -1,0 +1,353 @@
+// staticnet/cpu/pooling.hpp: MaxPool2d, AvgPool2d and global average pooling CPU kernels, NCHW.
+//
+// Exact torch semantics on the given output size (h_out/w_out are computed by
+// the caller with torch's formula, ceil_mode included):
+//  * max pooling: padding is -inf; the window is clipped to the input;
+//    argmax is ih * w_in + iw within the input plane; ties keep the first
+//    maximum in row-major window order and NaN wins (torch: `v > max || isnan(v)`).
+//    A window entirely in the padding (impossible for torch-valid geometry)
+//    yields -inf and argmax -1, which backward skips.
+//  * average pooling: divisor = number of window taps inside the PADDED input
+//    (count_include_pad=true; taps past the padded border, possible with
+//    ceil_mode, do not count) or inside the real input (count_include_pad=false).
+//    Dilation (not a torch AvgPool2d option) is honoured by counting taps.
+// Forward kernels run parallel over output rows, backward over planes; the
+// interior of each row (windows fully inside the input horizontally) is
+// vectorised over output columns with xsimd (contiguous loads for stride 1,
+// gather/scatter otherwise); borders and short rows take the scalar path.
+#pragma once
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "activation.hpp"
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace staticnet::cpu {
+
+/// Geometry of a 2-D pooling layer on one image (c planes of h_in x w_in).
+struct pool_geom {
+  int c = 0, h_in = 0, w_in = 0, h_out = 0, w_out = 0;
+  int kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1;
+  bool ceil_mode = false, count_include_pad = true;
+};
+
+namespace layer_detail {
+
+using vi = xsimd::batch<std::int32_t>;
+static_assert(vi::size == vf::size, "float and int32 batches must have the same width");
+
+/// Output columns [first, second) whose windows lie entirely inside [0, w_in).
+inline std::pair<int, int> pool_interior_cols(const pool_geom& g) noexcept {
+  const int lo = g.pw > 0 ? (g.pw + g.sw - 1) / g.sw : 0;
+  const int last = g.w_in - 1 - (g.kw - 1) * g.dw + g.pw;  // ow * sw <= last
+  int hi = last < 0 ? 0 : last / g.sw + 1;
+  hi = std::min(hi, g.w_out);
+  return {std::min(lo, hi), hi};
+}
+
+struct pool_lanes {
+  vf col;   // lane * sw, as float
+  vi gidx;  // lane * sw, as int32 (gather/scatter offsets)
+  explicit pool_lanes(int sw) noexcept {
+    alignas(64) float f[vlen];
+    alignas(64) std::int32_t i[vlen];
+    for (std::size_t l = 0; l < vlen; ++l) {
+      i[l] = static_cast<std::int32_t>(l) * sw;
+      f[l] = static_cast<float>(i[l]);
+    }
+    col = vf::load_unaligned(f);
+    gidx = vi::load_unaligned(i);
+  }
+};
+
+inline void maxpool_row(const pool_geom& g, const pool_lanes& lanes, const float* xp, int oh, float* yr,
+                        std::int32_t* ar) noexcept {
+  const int H = g.h_in, W = g.w_in;
+  const float ninf = -std::numeric_limits<float>::infinity();
+  const int hstart = oh * g.sh - g.ph;
+  int ih0 = hstart;
+  while (ih0 < 0) ih0 += g.dh;
+  const int ih1 = std::min(hstart + (g.kh - 1) * g.dh + 1, H);
+
+  auto scalar = [&](int ow) {
+    const int wstart = ow * g.sw - g.pw;
+    int iw0 = wstart;
+    while (iw0 < 0) iw0 += g.dw;
+    const int iw1 = std::min(wstart + (g.kw - 1) * g.dw + 1, W);
+    float best = ninf;
+    std::int32_t bi = -1;
+    if (ih0 < ih1 && iw0 < iw1) {
+      bi = ih0 * W + iw0;
+      for (int ih = ih0; ih < ih1; ih += g.dh)
+        for (int iw = iw0; iw < iw1; iw += g.dw) {
+          const float v = xp[ih * W + iw];
+          if (v > best || std::isnan(v)) {
+            best = v;
+            bi = ih * W + iw;
+          }
+        }
+    }
+    yr[ow] = best;
+    ar[ow] = bi;
+  };
+
+  const auto [lo, hi] = pool_interior_cols(g);
+  // Indices travel as exact floats in the vector path: planes below 2^24 elements.
+  const bool vec = ih0 < ih1 && hi - lo >= static_cast<int>(vlen) &&
+                   static_cast<long long>(H) * W < (1LL << 24);
+  int ow = 0;
+  if (vec) {
+    for (; ow < lo; ++ow) scalar(ow);
+    for (; ow + static_cast<int>(vlen) <= hi; ow += static_cast<int>(vlen)) {
+      const int wstart = ow * g.sw - g.pw;
+      vf best(ninf);
+      vf bidx = vf(static_cast<float>(ih0 * W + wstart)) + lanes.col;
+      for (int ih = ih0; ih < ih1; ih += g.dh) {
+        const float* rowp = xp + ih * W;
+        for (int k = 0; k < g.kw; ++k) {
+          const int iw = wstart + k * g.dw;
+          const vf v = g.sw == 1 ? vf::load_unaligned(rowp + iw) : vf::gather(rowp + iw, lanes.gidx);
+          const auto take = (v > best) | xsimd::isnan(v);
+          best = xsimd::select(take, v, best);
+          bidx = xsimd::select(take, vf(static_cast<float>(ih * W + iw)) + lanes.col, bidx);
+        }
+      }
+      best.store_unaligned(yr + ow);
+      xsimd::to_int(bidx).store_unaligned(ar + ow);
+    }
+  }
+  for (; ow < g.w_out; ++ow) scalar(ow);
+}
+
+/// Vertical taps of output row oh: how many lie inside the padded input, and
+/// the real ones as [first, end) with step dh.
+struct pool_vtaps {
+  int padded = 0, real = 0, ih0 = 0, ih1 = 0;
+};
+inline pool_vtaps avgpool_vtaps(const pool_geom& g, int oh) noexcept {
+  pool_vtaps t;
+  const int hstart = oh * g.sh - g.ph;
+  t.ih0 = t.ih1 = 0;
+  bool first = true;
+  for (int k = 0; k < g.kh; ++k) {
+    const int ih = hstart + k * g.dh;
+    if (ih < g.h_in + g.ph) ++t.padded;
+    if (ih >= 0 && ih < g.h_in) {
+      ++t.real;
+      if (first) t.ih0 = ih;
+      first = false;
+      t.ih1 = ih + 1;
+    }
+  }
+  return t;
+}
+
+/// Horizontal tap counts of output column ow (padded, real) and the real range.
+inline void avgpool_htaps(const pool_geom& g, int ow, int& padded, int& real, int& iw0, int& iw1) noexcept {
+  padded = real = 0;
+  iw0 = iw1 = 0;
+  const int wstart = ow * g.sw - g.pw;
+  bool first = true;
+  for (int k = 0; k < g.kw; ++k) {
+    const int iw = wstart + k * g.dw;
+    if (iw < g.w_in + g.pw) ++padded;
+    if (iw >= 0 && iw < g.w_in) {
+      ++real;
+      if (first) iw0 = iw;
+      first = false;
+      iw1 = iw + 1;
+    }
+  }
+}
+
+inline void avgpool_row(const pool_geom& g, const pool_lanes& lanes, const float* xp, int oh, float* yr) noexcept {
+  const int W = g.w_in;
+  const pool_vtaps vt = avgpool_vtaps(g, oh);
+  auto scalar = [&](int ow) {
+    int hp, hr, iw0, iw1;
+    avgpool_htaps(g, ow, hp, hr, iw0, iw1);
+    float s = 0.0f;
+    if (vt.real > 0 && hr > 0)
+      for (int ih = vt.ih0; ih < vt.ih1; ih += g.dh)
+        for (int iw = iw0; iw < iw1; iw += g.dw) s += xp[ih * W + iw];
+    const int div = g.count_include_pad ? vt.padded * hp : vt.real * hr;
+    yr[ow] = s / static_cast<float>(div);
+  };
+  const auto [lo, hi] = pool_interior_cols(g);
+  int ow = 0;
+  if (vt.real > 0 && hi - lo >= static_cast<int>(vlen)) {
+    for (; ow < lo; ++ow) scalar(ow);
+    const vf vdiv(static_cast<float>((g.count_include_pad ? vt.padded : vt.real) * g.kw));
+    for (; ow + static_cast<int>(vlen) <= hi; ow += static_cast<int>(vlen)) {
+      const int wstart = ow * g.sw - g.pw;
+      vf s(0.0f);
+      for (int ih = vt.ih0; ih < vt.ih1; ih += g.dh) {
+        const float* rowp = xp + ih * W;
+        for (int k = 0; k < g.kw; ++k) {
+          const int iw = wstart + k * g.dw;
+          s += g.sw == 1 ? vf::load_unaligned(rowp + iw) : vf::gather(rowp + iw, lanes.gidx);
+        }
+      }
+      (s / vdiv).store_unaligned(yr + ow);
+    }
+  }
+  for (; ow < g.w_out; ++ow) scalar(ow);
+}
+
+/// dx plane += contributions of one output row (dx plane zeroed by the caller).
+inline void avgpool_row_backward(const pool_geom& g, const pool_lanes& lanes, const float* gr, int oh,
+                                 float* dxp) noexcept {
+  const int W = g.w_in;
+  const pool_vtaps vt = avgpool_vtaps(g, oh);
+  if (vt.real == 0) return;
+  auto scalar = [&](int ow) {
+    int hp, hr, iw0, iw1;
+    avgpool_htaps(g, ow, hp, hr, iw0, iw1);
+    if (hr == 0) return;
+    const int div = g.count_include_pad ? vt.padded * hp : vt.real * hr;
+    const float d = gr[ow] / static_cast<float>(div);
+    for (int ih = vt.ih0; ih < vt.ih1; ih += g.dh)
+      for (int iw = iw0; iw < iw1; iw += g.dw) dxp[ih * W + iw] += d;
+  };
+  const auto [lo, hi] = pool_interior_cols(g);
+  int ow = 0;
+  if (hi - lo >= static_cast<int>(vlen)) {
+    for (; ow < lo; ++ow) scalar(ow);
+    const vf vdiv(static_cast<float>((g.count_include_pad ? vt.padded : vt.real) * g.kw));
+    for (; ow + static_cast<int>(vlen) <= hi; ow += static_cast<int>(vlen)) {
+      const int wstart = ow * g.sw - g.pw;
+      const vf d = vf::load_unaligned(gr + ow) / vdiv;
+      for (int ih = vt.ih0; ih < vt.ih1; ih += g.dh) {
+        float* rowp = dxp + ih * W;
+        for (int k = 0; k < g.kw; ++k) {
+          float* p = rowp + wstart + k * g.dw;
+          if (g.sw == 1)
+            (vf::load_unaligned(p) + d).store_unaligned(p);
+          else  // lanes hit distinct addresses (stride sw >= 1), so gather-add-scatter is exact
+            (vf::gather(p, lanes.gidx) + d).scatter(p, lanes.gidx);
+        }
+      }
+    }
+  }
+  for (; ow < g.w_out; ++ow) scalar(ow);
+}
+
+inline std::size_t pool_row_grain(const pool_geom& g) noexcept {
+  const std::size_t work = static_cast<std::size_t>(std::max(1, g.w_out)) * std::max(1, g.kh) * std::max(1, g.kw);
+  return std::max<std::size_t>(1, (std::size_t{1} << 15) / work);
+}
+
+}  // namespace layer_detail
+
+/// y[n, c, h_out, w_out] = max over each window; argmax gets the winning index within the input plane.
+inline void maxpool_forward(const pool_geom& g, int n, const float* x, float* y, std::int32_t* argmax) {
+  using namespace layer_detail;
+  if (n <= 0 || g.c <= 0 || g.h_out <= 0 || g.w_out <= 0) return;
+  const std::size_t in_plane = static_cast<std::size_t>(g.h_in) * g.w_in;
+  const std::size_t out_plane = static_cast<std::size_t>(g.h_out) * g.w_out;
+  const std::size_t rows = static_cast<std::size_t>(n) * g.c * g.h_out;
+  const pool_lanes lanes(g.sw);
+  chunked(rows, pool_row_grain(g), [&](std::size_t rb, std::size_t re) {
+    for (std::size_t r = rb; r < re; ++r) {
+      const std::size_t p = r / static_cast<std::size_t>(g.h_out);
+      const int oh = static_cast<int>(r % static_cast<std::size_t>(g.h_out));
+      const std::size_t o = p * out_plane + static_cast<std::size_t>(oh) * g.w_out;
+      maxpool_row(g, lanes, x + p * in_plane, oh, y + o, argmax + o);
+    }
+  });
+}
+
+/// dx (overwritten) = scatter-add of dy at argmax.
+inline void maxpool_backward(const pool_geom& g, int n, const float* dy, const std::int32_t* argmax, float* dx) {
+  using namespace layer_detail;
+  if (n <= 0 || g.c <= 0) return;
+  const std::size_t in_plane = static_cast<std::size_t>(g.h_in) * g.w_in;
+  const std::size_t out_plane = static_cast<std::size_t>(g.h_out) * g.w_out;
+  const std::size_t planes = static_cast<std::size_t>(n) * g.c;
+  const std::size_t grain = std::max<std::size_t>(1, (std::size_t{1} << 15) / std::max<std::size_t>(1, in_plane + out_plane));
+  chunked(planes, grain, [&](std::size_t pb, std::size_t pe) {
+    for (std::size_t p = pb; p < pe; ++p) {
+      float* dxp = dx + p * in_plane;
+      const float* gp = dy + p * out_plane;
+      const std::int32_t* ap = argmax + p * out_plane;
+      fill(dxp, in_plane, 0.0f);
+      for (std::size_t o = 0; o < out_plane; ++o) {
+        const std::int32_t a = ap[o];
+        if (a >= 0 && static_cast<std::size_t>(a) < in_plane) dxp[a] += gp[o];
+      }
+    }
+  });
+}
+
+/// y = window sums / torch's divisor (count_include_pad, ceil_mode clipping at the padded border).
+inline void avgpool_forward(const pool_geom& g, int n, const float* x, float* y) {
+  using namespace layer_detail;
+  if (n <= 0 || g.c <= 0 || g.h_out <= 0 || g.w_out <= 0) return;
+  const std::size_t in_plane = static_cast<std::size_t>(g.h_in) * g.w_in;
+  const std::size_t out_plane = static_cast<std::size_t>(g.h_out) * g.w_out;
+  const std::size_t rows = static_cast<std::size_t>(n) * g.c * g.h_out;
+  const pool_lanes lanes(g.sw);
+  chunked(rows, pool_row_grain(g), [&](std::size_t rb, std::size_t re) {
+    for (std::size_t r = rb; r < re; ++r) {
+      const std::size_t p = r / static_cast<std::size_t>(g.h_out);
+      const int oh = static_cast<int>(r % static_cast<std::size_t>(g.h_out));
+      avgpool_row(g, lanes, x + p * in_plane, oh, y + p * out_plane + static_cast<std::size_t>(oh) * g.w_out);
+    }
+  });
+}
+
+/// dx (overwritten) = each dy spread evenly (1/divisor) over its window's real taps.
+inline void avgpool_backward(const pool_geom& g, int n, const float* dy, float* dx) {
+  using namespace layer_detail;
+  if (n <= 0 || g.c <= 0) return;
+  const std::size_t in_plane = static_cast<std::size_t>(g.h_in) * g.w_in;
+  const std::size_t out_plane = static_cast<std::size_t>(g.h_out) * g.w_out;
+  const std::size_t planes = static_cast<std::size_t>(n) * g.c;
+  const pool_lanes lanes(g.sw);
+  const std::size_t grain = std::max<std::size_t>(
+      1, (std::size_t{1} << 15) / std::max<std::size_t>(1, in_plane + out_plane * g.kh * g.kw));
+  chunked(planes, grain, [&](std::size_t pb, std::size_t pe) {
+    for (std::size_t p = pb; p < pe; ++p) {
+      float* dxp = dx + p * in_plane;
+      fill(dxp, in_plane, 0.0f);
+      for (int oh = 0; oh < g.h_out; ++oh)
+        avgpool_row_backward(g, lanes, dy + p * out_plane + static_cast<std::size_t>(oh) * g.w_out, oh, dxp);
+    }
+  });
+}
+
+/// y[n, c] = mean of each hw plane (AdaptiveAvgPool2d(1)).
+inline void global_avgpool_forward(int n, int c, int hw, const float* x, float* y) {
+  using namespace layer_detail;
+  if (n <= 0 || c <= 0) return;
+  const std::size_t planes = static_cast<std::size_t>(n) * c, HW = static_cast<std::size_t>(hw < 0 ? 0 : hw);
+  chunked(planes, std::max<std::size_t>(1, elementwise_grain / std::max<std::size_t>(HW, 1)),
+          [&](std::size_t pb, std::size_t pe) {
+            for (std::size_t p = pb; p < pe; ++p) y[p] = layer_detail::sum(x + p * HW, HW) / static_cast<float>(hw);
+          });
+}
+
+/// dx[n, c, :] = dy[n, c] / hw (overwritten).
+inline void global_avgpool_backward(int n, int c, int hw, const float* dy, float* dx) {
+  using namespace layer_detail;
+  if (n <= 0 || c <= 0 || hw <= 0) return;
+  const std::size_t planes = static_cast<std::size_t>(n) * c, HW = static_cast<std::size_t>(hw);
+  chunked(planes, std::max<std::size_t>(1, elementwise_grain / HW), [&](std::size_t pb, std::size_t pe) {
+    for (std::size_t p = pb; p < pe; ++p) fill(dx + p * HW, HW, dy[p] / static_cast<float>(hw));
+  });
+}
+
+}  // namespace staticnet::cpu
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

@@ -1,0 +1,637 @@
+// staticnet/model.hpp: a trainable model of a network type on the CPU.
+//
+//   using Net = sn::Network<...>;
+//   sn::Model<Net> model(/*seed=*/1);          // planned for batches of up to 128
+//   model.train();
+//   auto out = model.forward(x, n);            // x: n x C x H x W floats (NCHW)
+//   model.backward(dout);                       // fills model.gradients()
+//
+// Parameters, their gradients and the BatchNorm buffers live in one aligned
+// allocation whose size is a compile-time fact; activations, saved state and
+// gradient buffers live in a workspace planned at compile time for MaxBatch
+// images. Nothing is allocated inside forward() or backward().
+#pragma once
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <chrono>
+#include <memory>
+#include <ostream>
+#include <new>
+#include <random>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cpu/activation.hpp"
+#include "cpu/batchnorm.hpp"
+#include "cpu/concat.hpp"
+#include "cpu/conv.hpp"
+#include "cpu/linear.hpp"
+#include "cpu/loss.hpp"
+#include "cpu/parallel.hpp"
+#include "cpu/pooling.hpp"
+#include "facts.hpp"
+#include "memory_plan.hpp"
+#include "network.hpp"
+
+namespace staticnet {
+
+namespace detail {
+struct aligned_free {
+  void operator()(void* p) const noexcept { std::free(p); }
+};
+template <class T>
+using aligned_ptr = std::unique_ptr<T[], aligned_free>;
+
+template <class T>
+aligned_ptr<T> aligned_zeros(std::size_t count) {
+  const std::size_t bytes = (count * sizeof(T) + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, bytes == 0 ? 64 : bytes);
+  if (!p) throw std::bad_alloc();
+  std::memset(p, 0, bytes == 0 ? 64 : bytes);
+  return aligned_ptr<T>(static_cast<T*>(p));
+}
+
+constexpr cpu::conv_geom conv_geometry(const plan_row& r) noexcept {
+  const geometry& g = r.f.g;
+  return {r.in.c, r.in.h, r.in.w, r.out.c, r.out.h, r.out.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw,
+          r.f.groups};
+}
+constexpr cpu::pool_geom pool_geometry(const plan_row& r) noexcept {
+  const geometry& g = r.f.g;
+  return {r.in.c, r.in.h, r.in.w, r.out.h, r.out.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw,
+          r.desc.p.ceil_mode, r.desc.p.count_include_pad};
+}
+}  // namespace detail
+
+/// A named tensor of a model: a parameter (trainable) or a buffer.
+struct named_tensor {
+  std::string name;        ///< PyTorch-style name, e.g. "C1.1.weight"
+  std::vector<int> shape;  ///< PyTorch shape
+  std::span<float> data;
+  std::span<float> grad;   ///< empty for buffers
+  bool trainable = true;
+};
+
+/// A network instantiated for training and inference on the CPU.
+template <network Net, int MaxBatch = 128>
+class Model {
+ public:
+  using network_type = Net;
+  static constexpr auto& plan = Net::plan;
+  static constexpr auto exec = make_exec_plan(Net::plan);
+  static constexpr std::size_t op_count = Net::plan.size;
+  static constexpr int max_batch = MaxBatch;
+  static constexpr shape input_shape = Net::plan.input;
+  static constexpr shape output_shape = Net::plan.output;
+  static constexpr std::int64_t input_numel = input_shape.numel();
+  static constexpr std::int64_t output_numel = output_shape.numel();
+  /// Floats in the parameter allocation: parameters, gradients, buffers.
+  static constexpr std::int64_t state_floats = 2 * exec.params + exec.buffers;
+  static_assert(exec.params == param_count<Net>, "staticnet: internal error: parameter plan mismatch");
+  static_assert(MaxBatch >= 1, "staticnet [E_MAX_BATCH]: Model<Net, MaxBatch> needs MaxBatch >= 1");
+
+  explicit Model(std::uint64_t seed = 0) {
+    state_ = detail::aligned_zeros<float>(static_cast<std::size_t>(state_floats));
+    grad_size_ = static_cast<std::size_t>(MaxBatch) * static_cast<std::size_t>(exec.max_numel);
+    grad_levels_ = static_cast<std::size_t>(exec.max_depth) + 1;
+    std::size_t scratch = 0;
+    for (std::size_t i = 0; i < op_count; ++i)
+      if (plan.rows[i].desc.kind == op_kind::conv)
+        scratch = std::max(scratch, cpu::conv_scratch_floats(detail::conv_geometry(plan.rows[i]), MaxBatch,
+                                                             cpu::num_threads()));
+    scratch_size_ = scratch;
+    const std::size_t floats = static_cast<std::size_t>(MaxBatch) * static_cast<std::size_t>(exec.act_per_image) +
+                               static_cast<std::size_t>(exec.saved) + 3 * grad_levels_ * grad_size_ + scratch_size_;
+    work_ = detail::aligned_zeros<float>(floats);
+    aux_ = detail::aligned_zeros<std::uint8_t>(static_cast<std::size_t>(MaxBatch) *
+                                               static_cast<std::size_t>(exec.aux_per_image));
+    work_floats_ = floats;
+    dloss_ = detail::aligned_zeros<float>(static_cast<std::size_t>(MaxBatch) * static_cast<std::size_t>(output_numel));
+    reset_parameters(seed);
+  }
+
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+  Model(Model&&) noexcept = default;
+  Model& operator=(Model&&) noexcept = default;
+
+  /// PyTorch's default initialisation: conv / linear weights and biases
+  /// uniform in +-1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5)); BN
+  /// weight 1, bias 0, running mean 0, running var 1. Reproducible per seed.
+  void reset_parameters(std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    for (std::size_t i = 0; i < op_count; ++i) {
+      const plan_row& r = plan.rows[i];
+      const exec_row& e = exec.rows[i];
+      float* w = params() + e.param;
+      if (r.desc.kind == op_kind::conv || r.desc.kind == op_kind::linear) {
+        const std::int64_t fan_in = r.desc.kind == op_kind::conv
+                                        ? std::int64_t{r.in.c / r.f.groups} * r.f.g.kh * r.f.g.kw
+                                        : std::int64_t{r.in.c};
+        const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+        std::uniform_real_distribution<double> u(-bound, bound);
+        for (std::int64_t j = 0; j < e.weight + e.bias; ++j) w[j] = static_cast<float>(u(rng));
+      } else if (r.desc.kind == op_kind::batchnorm) {
+        for (std::int64_t j = 0; j < e.weight; ++j) w[j] = 1.0f, w[e.weight + j] = 0.0f;
+        float* b = buffers() + e.buffer;
+        for (std::int64_t j = 0; j < r.in.c; ++j) b[j] = 0.0f, b[r.in.c + j] = 1.0f;
+      }
+    }
+    zero_grad();
+  }
+
+  void train(bool on = true) noexcept { training_ = on; }
+  void eval() noexcept { training_ = false; }
+  [[nodiscard]] bool training() const noexcept { return training_; }
+  void set_dropout_seed(std::uint64_t seed) noexcept { dropout_seed_ = seed, steps_ = 0; }
+
+  /// BatchNorm settings (PyTorch defaults).
+  float bn_momentum = 0.1f;
+  float bn_eps = 1e-5f;
+
+  [[nodiscard]] float* params() noexcept { return state_.get(); }
+  [[nodiscard]] const float* params() const noexcept { return state_.get(); }
+  [[nodiscard]] float* grads() noexcept { return state_.get() + exec.params; }
+  [[nodiscard]] float* buffers() noexcept { return state_.get() + 2 * exec.params; }
+  [[nodiscard]] std::span<float> parameters() noexcept { return {params(), static_cast<std::size_t>(exec.params)}; }
+  [[nodiscard]] std::span<float> gradients() noexcept { return {grads(), static_cast<std::size_t>(exec.params)}; }
+  [[nodiscard]] std::span<float> buffer_values() noexcept {
+    return {buffers(), static_cast<std::size_t>(exec.buffers)};
+  }
+  void zero_grad() noexcept { std::memset(grads(), 0, static_cast<std::size_t>(exec.params) * sizeof(float)); }
+
+  /// Bytes held by the model: parameters/gradients/buffers and the workspace.
+  [[nodiscard]] std::size_t state_bytes() const noexcept { return static_cast<std::size_t>(state_floats) * 4; }
+  [[nodiscard]] std::size_t workspace_bytes() const noexcept {
+    return work_floats_ * 4 + static_cast<std::size_t>(MaxBatch) * static_cast<std::size_t>(exec.aux_per_image);
+  }
+
+  /// Every parameter and buffer with its PyTorch-style name and shape.
+  [[nodiscard]] std::vector<named_tensor> named_tensors() {
+    std::vector<named_tensor> out;
+    const std::vector<std::string> names = layer_names();
+    for (std::size_t i = 0; i < op_count; ++i) {
+      const plan_row& r = plan.rows[i];
+      const exec_row& e = exec.rows[i];
+      auto span_at = [](float* p, std::int64_t n) { return std::span<float>(p, static_cast<std::size_t>(n)); };
+      float* p = params() + e.param;
+      float* g = grads() + e.param;
+      if (r.desc.kind == op_kind::conv) {
+        out.push_back({names[i] + ".weight", {r.out.c, r.in.c / r.f.groups, r.f.g.kh, r.f.g.kw},
+                       span_at(p, e.weight), span_at(g, e.weight), true});
+        if (e.bias) out.push_back({names[i] + ".bias", {r.out.c}, span_at(p + e.weight, e.bias),
+                                   span_at(g + e.weight, e.bias), true});
+      } else if (r.desc.kind == op_kind::linear) {
+        out.push_back({names[i] + ".weight", {r.out.c, r.in.c}, span_at(p, e.weight), span_at(g, e.weight), true});
+        if (e.bias) out.push_back({names[i] + ".bias", {r.out.c}, span_at(p + e.weight, e.bias),
+                                   span_at(g + e.weight, e.bias), true});
+      } else if (r.desc.kind == op_kind::batchnorm) {
+        out.push_back({names[i] + ".weight", {r.in.c}, span_at(p, r.in.c), span_at(g, r.in.c), true});
+        out.push_back({names[i] + ".bias", {r.in.c}, span_at(p + r.in.c, r.in.c), span_at(g + r.in.c, r.in.c), true});
+        float* b = buffers() + e.buffer;
+        out.push_back({names[i] + ".running_mean", {r.in.c}, span_at(b, r.in.c), {}, false});
+        out.push_back({names[i] + ".running_var", {r.in.c}, span_at(b + r.in.c, r.in.c), {}, false});
+      }
+    }
+    return out;
+  }
+
+  /// PyTorch-style module path of every op ("" for markers): a Block is a
+  /// named container, Add / Concat an indexed item holding "branches.<b>".
+  [[nodiscard]] static std::vector<std::string> layer_names() {
+    std::vector<std::string> names(op_count);
+    struct level {
+      std::string prefix;
+      int counter = 0;
+      int branch = 0;
+      bool merge = false;
+    };
+    std::vector<level> stack{{"", 0, 0, false}};
+    for (std::size_t i = 0; i < op_count; ++i) {
+      const plan_row& r = plan.rows[i];
+      level& top = stack.back();
+      switch (r.desc.kind) {
+        case op_kind::block_begin: {
+          std::string prefix = top.prefix + std::string(r.desc.name.view()) + ".";
+          ++top.counter;
+          stack.push_back({prefix, 0, 0, false});
+          break;
+        }
+        case op_kind::branch_begin: {
+          std::string base = top.prefix + std::to_string(top.counter++) + ".branches.";
+          stack.push_back({base, 0, 0, true});
+          stack.push_back({base + "0.", 0, 0, false});
+          break;
+        }
+        case op_kind::branch_next: {
+          stack.pop_back();
+          level& m = stack.back();
+          ++m.branch;
+          stack.push_back({m.prefix + std::to_string(m.branch) + ".", 0, 0, false});
+          break;
+        }
+        case op_kind::branch_end:
+          stack.pop_back();
+          stack.pop_back();
+          break;
+        case op_kind::block_end: stack.pop_back(); break;
+        default: names[i] = top.prefix + std::to_string(top.counter++); break;
+      }
+    }
+    return names;
+  }
+
+  /// Runs the network on n images (NCHW floats, n * C*H*W of them); returns
+  /// the output (n x output elements), valid until the next forward().
+  std::span<const float> forward(std::span<const float> x, int n) {
+    check_batch(n, "forward");
+    if (x.size() != static_cast<std::size_t>(n) * static_cast<std::size_t>(input_numel))
+      throw std::invalid_argument("staticnet: forward: expected " + std::to_string(n) + " x " +
+                                  std::to_string(input_numel) + " input floats (n x C x H x W), got " +
+                                  std::to_string(x.size()));
+    batch_ = n;
+    std::memcpy(act(-1), x.data(), x.size() * sizeof(float));
+    const std::uint64_t step_seed = dropout_seed_ ^ (0x9E3779B97F4A7C15ull * ++steps_);
+    for (std::size_t i = 0; i < op_count; ++i) {
+      if (profiling_) {
+        const auto t0 = std::chrono::steady_clock::now();
+        forward_row(i, n, step_seed);
+        profile_[i].forward += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      } else {
+        forward_row(i, n, step_seed);
+      }
+    }
+    backward_ready_ = training_;
+    return {output(), static_cast<std::size_t>(n) * static_cast<std::size_t>(output_numel)};
+  }
+
+  /// Back-propagates dL/d(output) (n x output elements of the last forward)
+  /// and overwrites the parameter gradients with dL/d(parameters).
+  void backward(std::span<const float> dout) {
+    if (!backward_ready_)
+      throw std::logic_error("staticnet: backward() needs a forward() in training mode first");
+    const int n = batch_;
+    if (dout.size() != static_cast<std::size_t>(n) * static_cast<std::size_t>(output_numel))
+      throw std::invalid_argument("staticnet: backward: expected " + std::to_string(n) + " x " +
+                                  std::to_string(output_numel) + " gradient floats, got " +
+                                  std::to_string(dout.size()));
+    float* g = grad_buffer(0, 0);
+    std::memcpy(g, dout.data(), dout.size() * sizeof(float));
+    backward_from(g, n);
+  }
+
+  /// Forward, loss and backward in one call. The loss is NLL when the network
+  /// ends with LogSoftmax (as PyTorch's F.nll_loss on log-probabilities) and
+  /// cross-entropy on the outputs otherwise (with optional label smoothing).
+  /// Returns the mean loss over the batch; gradients are overwritten.
+  float forward_backward(std::span<const float> x, std::span<const std::int32_t> targets, int n,
+                         float label_smoothing = 0.0f) {
+    if (targets.size() != static_cast<std::size_t>(n))
+      throw std::invalid_argument("staticnet: forward_backward: " + std::to_string(n) + " images but " +
+                                  std::to_string(targets.size()) + " targets");
+    const bool was_training = training_;
+    training_ = true;
+    forward(x, n);
+    training_ = was_training;
+    const float loss = compute_loss(targets, n, label_smoothing, dloss_.get());
+    backward({dloss_.get(), static_cast<std::size_t>(n) * static_cast<std::size_t>(output_numel)});
+    return loss;
+  }
+
+  /// The mean loss of the current outputs (after forward()) against targets.
+  float loss(std::span<const std::int32_t> targets, float label_smoothing = 0.0f) {
+    if (targets.size() != static_cast<std::size_t>(batch_))
+      throw std::invalid_argument("staticnet: loss: " + std::to_string(batch_) + " outputs but " +
+                                  std::to_string(targets.size()) + " targets");
+    return compute_loss(targets, batch_, label_smoothing, nullptr);
+  }
+
+  /// True when the network's last layer is LogSoftmax (so the loss is NLL).
+  static constexpr bool ends_with_log_softmax = [] {
+    for (std::size_t i = op_count; i-- > 0;)
+      if (Net::plan.rows[i].is_layer()) return Net::plan.rows[i].desc.kind == op_kind::log_softmax;
+    return false;
+  }();
+
+  /// The output of the last forward().
+  [[nodiscard]] const float* output() const noexcept { return act_c(exec.rows[op_count - 1].storage); }
+  /// The activation after layer number `number` (1-based, as in the summary) of the last forward().
+  [[nodiscard]] std::span<const float> layer_output(int number) const {
+    for (std::size_t i = 0; i < op_count; ++i)
+      if (plan.rows[i].number == number)
+        return {act_c(exec.rows[i].storage), static_cast<std::size_t>(batch_) *
+                                                 static_cast<std::size_t>(plan.rows[i].out.numel())};
+    throw std::out_of_range("staticnet: no layer number " + std::to_string(number));
+  }
+  [[nodiscard]] int last_batch() const noexcept { return batch_; }
+
+ private:
+  float compute_loss(std::span<const std::int32_t> targets, int n, float label_smoothing, float* grad) {
+    const int classes = static_cast<int>(output_numel);
+    if constexpr (ends_with_log_softmax) {
+      if (label_smoothing != 0.0f)
+        throw std::invalid_argument("staticnet: label smoothing needs a network without a final LogSoftmax "
+                                    "(cross-entropy on logits)");
+      return cpu::nll_loss(n, classes, output(), targets.data(), grad);
+    } else {
+      return cpu::cross_entropy(n, classes, output(), targets.data(), label_smoothing, grad);
+    }
+  }
+
+  void check_batch(int n, const char* what) const {
+    if (n < 1 || n > MaxBatch)
+      throw std::invalid_argument(std::string("staticnet: ") + what + ": batch of " + std::to_string(n) +
+                                  " images is outside 1.." + std::to_string(MaxBatch) +
+                                  " (the Model was planned for MaxBatch = " + std::to_string(MaxBatch) + ")");
+  }
+
+  float* act(int storage) noexcept {
+    const std::int64_t off = storage < 0 ? 0 : exec.rows[static_cast<std::size_t>(storage)].act;
+    return work_.get() + off * MaxBatch;
+  }
+  const float* act_c(int storage) const noexcept {
+    const std::int64_t off = storage < 0 ? 0 : exec.rows[static_cast<std::size_t>(storage)].act;
+    return work_.get() + off * MaxBatch;
+  }
+  float* saved(const exec_row& e) noexcept {
+    return work_.get() + static_cast<std::size_t>(MaxBatch) * static_cast<std::size_t>(exec.act_per_image) + e.saved;
+  }
+  float* grad_buffer(std::size_t level, int which) noexcept {
+    return work_.get() + static_cast<std::size_t>(MaxBatch) * static_cast<std::size_t>(exec.act_per_image) +
+           static_cast<std::size_t>(exec.saved) + (level * 3 + static_cast<std::size_t>(which)) * grad_size_;
+  }
+  float* scratch() noexcept {
+    return work_.get() + static_cast<std::size_t>(MaxBatch) * static_cast<std::size_t>(exec.act_per_image) +
+           static_cast<std::size_t>(exec.saved) + 3 * grad_levels_ * grad_size_;
+  }
+  std::uint8_t* aux(const exec_row& e) noexcept { return aux_.get() + e.aux * MaxBatch; }
+  static constexpr shape shape_of(int row) noexcept {
+    return row < 0 ? Net::plan.input : Net::plan.rows[static_cast<std::size_t>(row)].out;
+  }
+
+  void forward_row(std::size_t i, int n, std::uint64_t step_seed) {
+    const plan_row& r = plan.rows[i];
+    const exec_row& e = exec.rows[i];
+    const float* x = act(exec.rows[i].src < 0 ? -1 : exec.rows[static_cast<std::size_t>(e.src)].storage);
+    float* y = act(e.storage);
+    float* p = params() + e.param;
+    const std::size_t count = static_cast<std::size_t>(n) * static_cast<std::size_t>(r.out.numel());
+    switch (r.desc.kind) {
+      case op_kind::conv:
+        cpu::conv2d_forward(detail::conv_geometry(r), n, x, p, e.bias ? p + e.weight : nullptr, y, scratch());
+        break;
+      case op_kind::batchnorm: {
+        const int hw = static_cast<int>(r.in.positions());
+        float* b = buffers() + e.buffer;
+        if (training_)
+          cpu::batchnorm_forward_train(n, r.in.c, hw, x, p, p + r.in.c, y, saved(e), saved(e) + r.in.c, b,
+                                       b + r.in.c, bn_momentum, bn_eps);
+        else
+          cpu::batchnorm_forward_eval(n, r.in.c, hw, x, p, p + r.in.c, b, b + r.in.c, bn_eps, y);
+        break;
+      }
+      case op_kind::relu: cpu::relu_forward(count, x, y); break;
+      case op_kind::dropout:
+        if (training_)
+          cpu::dropout_forward(count, x, y, aux(e), static_cast<float>(r.desc.drop.value()),
+                               step_seed ^ (0xD1B54A32D192ED03ull * (i + 1)));
+        else
+          std::memcpy(y, x, count * sizeof(float));
+        break;
+      case op_kind::maxpool:
+        cpu::maxpool_forward(detail::pool_geometry(r), n, x, y, reinterpret_cast<std::int32_t*>(aux(e)));
+        break;
+      case op_kind::avgpool: cpu::avgpool_forward(detail::pool_geometry(r), n, x, y); break;
+      case op_kind::global_avgpool:
+        cpu::global_avgpool_forward(n, r.in.c, static_cast<int>(r.in.positions()), x, y);
+        break;
+      case op_kind::linear:
+        cpu::linear_forward(n, r.in.c, r.out.c, x, p, e.bias ? p + e.weight : nullptr, y);
+        break;
+      case op_kind::log_softmax:
+        cpu::log_softmax_forward(n, static_cast<int>(r.in.numel()), x, y);
+        break;
+      case op_kind::branch_end: merge_forward(r, e, n, y); break;
+      default: break;  // markers and Flatten alias their input
+    }
+  }
+
+  void merge_forward(const plan_row& r, const exec_row& e, int n, float* y) {
+    const std::size_t count = static_cast<std::size_t>(n) * static_cast<std::size_t>(r.out.numel());
+    int c_offset = 0;
+    for (int b = 0; b < e.merge_count; ++b) {
+      const int src = exec.merge_src[static_cast<std::size_t>(e.merge_first + b)];
+      const float* xb = act(src < 0 ? -1 : exec.rows[static_cast<std::size_t>(src)].storage);
+      if (r.desc.merge == merge_kind::add) {
+        if (b == 0)
+          std::memcpy(y, xb, count * sizeof(float));
+        else
+          cpu::add_inplace(count, xb, y);
+      } else {
+        const shape s = shape_of(src);
+        cpu::concat_forward(n, static_cast<int>(r.out.positions()), r.out.c, c_offset, s.c, xb, y);
+        c_offset += s.c;
+      }
+    }
+  }
+
+  struct grad_frame {
+    float* gout = nullptr;   // gradient of the merge output
+    float* acc = nullptr;    // accumulated gradient of the branches' common input
+    int branch = 0;          // branch being processed
+    int merge_row = 0;
+    bool have = false;
+  };
+
+  // Gradient of branch `b` of the merge at row m, starting from gout.
+  float* branch_grad(const grad_frame& f, int b, int n, std::size_t level) {
+    const plan_row& r = plan.rows[static_cast<std::size_t>(f.merge_row)];
+    if (r.desc.merge == merge_kind::add) return f.gout;
+    const exec_row& e = exec.rows[static_cast<std::size_t>(f.merge_row)];
+    int c_offset = 0;
+    for (int k = 0; k < b; ++k) c_offset += shape_of(exec.merge_src[static_cast<std::size_t>(e.merge_first + k)]).c;
+    const shape s = shape_of(exec.merge_src[static_cast<std::size_t>(e.merge_first + b)]);
+    float* dst = grad_buffer(level, 0);
+    cpu::concat_backward(n, static_cast<int>(r.out.positions()), r.out.c, c_offset, s.c, f.gout, dst, false);
+    return dst;
+  }
+
+  void accumulate(grad_frame& f, const float* g, std::size_t count) {
+    if (!f.have) {
+      if (g != f.acc) std::memcpy(f.acc, g, count * sizeof(float));
+      f.have = true;
+    } else {
+      cpu::add_inplace(count, g, f.acc);
+    }
+  }
+
+  void backward_from(float* g, int n) {
+    std::array<grad_frame, 34> frames{};
+    std::size_t level = 0;
+    for (std::size_t ii = op_count; ii-- > 0;) {
+      const plan_row& r = plan.rows[ii];
+      const exec_row& e = exec.rows[ii];
+      switch (r.desc.kind) {
+        case op_kind::block_begin:
+        case op_kind::block_end:
+        case op_kind::flatten: continue;
+        case op_kind::branch_end: {
+          if (g == grad_buffer(level, 2)) {
+            // g is the accumulated gradient of a merge just finished at this level,
+            // whose buffer this merge is about to accumulate into: move it.
+            float* moved = grad_buffer(level, 0);
+            std::memcpy(moved, g, static_cast<std::size_t>(n) * static_cast<std::size_t>(r.out.numel()) * sizeof(float));
+            g = moved;
+          }
+          grad_frame& f = frames[level];
+          f.gout = g;
+          f.acc = grad_buffer(level, 2);
+          f.merge_row = static_cast<int>(ii);
+          f.branch = e.merge_count - 1;
+          f.have = false;
+          ++level;
+          g = branch_grad(f, f.branch, n, level);
+          continue;
+        }
+        case op_kind::branch_next:
+        case op_kind::branch_begin: {
+          grad_frame& f = frames[level - 1];
+          const std::size_t count = static_cast<std::size_t>(n) * static_cast<std::size_t>(shape_of(e.src).numel());
+          accumulate(f, g, count);
+          if (r.desc.kind == op_kind::branch_next) {
+            --f.branch;
+            g = branch_grad(f, f.branch, n, level);
+          } else {
+            g = f.acc;
+            --level;
+          }
+          continue;
+        }
+        default: break;
+      }
+      // A layer: compute the gradient of its input into a free buffer of this level.
+      float* a = grad_buffer(level, 0);
+      float* dx = (g == a) ? grad_buffer(level, 1) : a;
+      const bool need_dx = e.src >= 0 || want_input_grad_;
+      if (profiling_) {
+        const auto t0 = std::chrono::steady_clock::now();
+        backward_layer(ii, n, g, need_dx ? dx : nullptr);
+        profile_[ii].backward += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      } else {
+        backward_layer(ii, n, g, need_dx ? dx : nullptr);
+      }
+      g = dx;
+    }
+    last_input_grad_ = want_input_grad_ ? g : nullptr;
+  }
+
+  void backward_layer(std::size_t i, int n, const float* dy, float* dx) {
+    const plan_row& r = plan.rows[i];
+    const exec_row& e = exec.rows[i];
+    const float* x = act(e.src < 0 ? -1 : exec.rows[static_cast<std::size_t>(e.src)].storage);
+    const float* y = act(e.storage);
+    float* p = params() + e.param;
+    float* gp = grads() + e.param;
+    const std::size_t count = static_cast<std::size_t>(n) * static_cast<std::size_t>(r.out.numel());
+    switch (r.desc.kind) {
+      case op_kind::conv: {
+        const cpu::conv_geom geo = detail::conv_geometry(r);
+        cpu::conv2d_backward_weights(geo, n, x, dy, gp, e.bias ? gp + e.weight : nullptr, scratch());
+        if (dx) cpu::conv2d_backward_data(geo, n, dy, p, dx, scratch());
+        break;
+      }
+      case op_kind::batchnorm: {
+        float* tmp = dx;
+        if (!tmp) tmp = grad_buffer(grad_levels_ - 1, 2);  // input gradient not needed: any scratch
+        cpu::batchnorm_backward(n, r.in.c, static_cast<int>(r.in.positions()), x, dy, p, saved(e),
+                                saved(e) + r.in.c, tmp, gp, gp + r.in.c);
+        break;
+      }
+      case op_kind::relu:
+        if (dx) cpu::relu_backward(count, y, dy, dx);
+        break;
+      case op_kind::dropout:
+        if (dx) cpu::dropout_backward(count, aux(e), static_cast<float>(r.desc.drop.value()), dy, dx);
+        break;
+      case op_kind::maxpool:
+        if (dx)
+          cpu::maxpool_backward(detail::pool_geometry(r), n, dy, reinterpret_cast<const std::int32_t*>(aux(e)), dx);
+        break;
+      case op_kind::avgpool:
+        if (dx) cpu::avgpool_backward(detail::pool_geometry(r), n, dy, dx);
+        break;
+      case op_kind::global_avgpool:
+        if (dx) cpu::global_avgpool_backward(n, r.in.c, static_cast<int>(r.in.positions()), dy, dx);
+        break;
+      case op_kind::linear:
+        cpu::linear_backward(n, r.in.c, r.out.c, x, p, dy, dx, gp, e.bias ? gp + e.weight : nullptr);
+        break;
+      case op_kind::log_softmax:
+        if (dx) cpu::log_softmax_backward(n, static_cast<int>(r.in.numel()), y, dy, dx);
+        break;
+      default: break;
+    }
+  }
+
+  detail::aligned_ptr<float> state_;
+  detail::aligned_ptr<float> work_;
+  detail::aligned_ptr<std::uint8_t> aux_;
+  detail::aligned_ptr<float> dloss_;
+  std::size_t work_floats_ = 0;
+  std::size_t grad_size_ = 0;
+  std::size_t grad_levels_ = 1;
+  std::size_t scratch_size_ = 0;
+  int batch_ = 0;
+  bool training_ = true;
+  bool backward_ready_ = false;
+  bool want_input_grad_ = false;
+  std::uint64_t dropout_seed_ = 0x5EEDull;
+  std::uint64_t steps_ = 0;
+
+ public:
+  /// Per-layer timing of forward() and backward() (off by default).
+  void set_profiling(bool on) noexcept {
+    profiling_ = on;
+    profile_.fill({});
+  }
+  /// Prints the accumulated per-layer times, slowest first share of the total.
+  void print_profile(std::ostream& os) const {
+    double total = 0;
+    for (const auto& p : profile_) total += p.forward + p.backward;
+    os << "layer                      forward ms  backward ms   share\n";
+    for (std::size_t i = 0; i < op_count; ++i) {
+      const plan_row& r = plan.rows[i];
+      if (!r.is_layer() && r.desc.kind != op_kind::branch_end) continue;
+      char line[160];
+      const std::string name = r.is_layer() ? std::string(kind_name(r.desc.kind)) + "-" + std::to_string(r.number)
+                                            : std::string(r.desc.merge == merge_kind::add ? "Add" : "Concat");
+      std::snprintf(line, sizeof line, "%-24s %12.2f %12.2f %6.1f%%\n", name.c_str(), 1e3 * profile_[i].forward,
+                    1e3 * profile_[i].backward,
+                    total > 0 ? 100.0 * (profile_[i].forward + profile_[i].backward) / total : 0.0);
+      os << line;
+    }
+  }
+
+  /// Also compute the gradient of the network input (off by default).
+  void set_input_gradient(bool on) noexcept { want_input_grad_ = on; }
+  /// The gradient of the network input after backward() (when enabled).
+  [[nodiscard]] const float* input_gradient() noexcept { return last_input_grad_; }
+
+ private:
+  float* last_input_grad_ = nullptr;
+  struct row_time {
+    double forward = 0, backward = 0;
+  };
+  std::array<row_time, op_count> profile_{};
+  bool profiling_ = false;
+};
+
+}  // namespace staticnet

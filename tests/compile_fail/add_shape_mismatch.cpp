@@ -1,0 +1,11 @@
+// An Add of branches with 4 and 8 channels. A merge has no layer number of its own:
+// the position is the last layer before it (layer 3, the 8-channel conv).
+// expect: E_ADD_SHAPE
+// expect: Add: the branches produce different shapes
+// expect: invalid_layer<3,
+#include <staticnet/staticnet.hpp>
+namespace sn = staticnet;
+using Net = sn::Network<sn::Input<3, 8, 8>, sn::Conv2d<sn::conv{.out = 4, .padding = 1}>,
+                        sn::Add<sn::Conv2d<sn::conv{.out = 4, .padding = 1}>, sn::Conv2d<sn::conv{.out = 8, .padding = 1}>>,
+                        sn::ReLU>;
+constexpr auto n = sn::param_count<Net>;

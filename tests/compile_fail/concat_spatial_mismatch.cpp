@@ -1,0 +1,9 @@
+// A Concat of an 8x8 branch and a 6x6 branch (layer 3, unpadded 3x3 conv), merged after layer 3.
+// expect: E_CONCAT_SHAPE
+// expect: Concat: the branches produce different spatial sizes
+// expect: invalid_layer<3,
+#include <staticnet/staticnet.hpp>
+namespace sn = staticnet;
+using Net = sn::Network<sn::Input<3, 8, 8>, sn::Conv2d<sn::conv{.out = 4, .padding = 1}>,
+                        sn::Concat<sn::Conv2d<sn::conv{.out = 4, .padding = 1}>, sn::Conv2d<sn::conv{.out = 4}>>>;
+constexpr auto n = sn::param_count<Net>;

@@ -1,0 +1,8 @@
+// MinDepthwiseConvs<2> on a network with one depthwise conv.
+// expect: R_DEPTHWISE_CONVS
+// expect: fewer than N depthwise convolutions
+// expect: verify<1, 1>
+#include <staticnet/staticnet.hpp>
+namespace sn = staticnet;
+using Net = sn::Network<sn::Input<3, 8, 8>, sn::DepthwiseConv2d<sn::conv{.padding = 1}>, sn::Conv2d<sn::conv{.out = 4}>>;
+static_assert(sn::check<Net, sn::rules::MinDepthwiseConvs<2>>);

@@ -1,0 +1,8 @@
+// NoStride on a network with a stride-2 conv.
+// expect: R_NO_STRIDE
+// expect: a conv or pooling layer has a stride above 1
+// expect: verify<1, 1>
+#include <staticnet/staticnet.hpp>
+namespace sn = staticnet;
+using Net = sn::Network<sn::Input<3, 8, 8>, sn::Conv2d<sn::conv{.out = 4, .stride = 2}>>;
+static_assert(sn::check<Net, sn::rules::NoStride>);

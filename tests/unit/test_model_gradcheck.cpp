@@ -1,0 +1,112 @@
+// Finite-difference checks of whole-model backward passes: every parameter
+// tensor's gradient and the input gradient, for networks combining every
+// layer type and option (stride, padding, dilation, groups, asymmetric
+// kernels, bias on/off, residual add, concat, dropout, pooling).
+//
+// A directional check per tensor: with L = sum(out * r) and a random +-1
+// direction v on that tensor, (L(t + e v) - L(t - e v)) / 2e must equal
+// <dL/dt, v> within 3% (plus a small absolute slack for float rounding).
+// e = 1e-2 keeps float noise far below the signal; the branch networks avoid
+// ReLU / max pooling, whose kinks a step of that size would cross (those
+// layers' backward passes are checked per kernel in test_cpu_layers and
+// against PyTorch in test_model_parity, and in the plain chain here).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+#include <random>
+#include <span>
+#include <vector>
+
+#include <staticnet/model.hpp>
+#include <staticnet/staticnet.hpp>
+
+namespace sn = staticnet;
+using sn::conv;
+using sn::pool;
+
+namespace {
+
+template <class Net>
+void gradcheck(std::uint64_t seed) {
+  using M = sn::Model<Net, 4>;
+  auto model = std::make_unique<M>(seed);
+  constexpr int n = 3;
+  std::mt19937 rng(static_cast<unsigned>(seed));
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(n * M::input_numel), r(n * M::output_numel);
+  for (auto& v : x) v = normal(rng);
+  for (auto& v : r) v = normal(rng);
+  // Non-trivial BN affine parameters.
+  for (auto& t : model->named_tensors())
+    if (t.trainable && t.name.find("bias") != std::string::npos)
+      for (auto& v : t.data) v = 0.1f * normal(rng);
+
+  auto loss = [&]() {
+    model->set_dropout_seed(42);
+    auto out = model->forward(x, n);
+    double l = 0;
+    for (std::size_t i = 0; i < out.size(); ++i) l += static_cast<double>(out[i]) * r[i];
+    return l;
+  };
+  loss();
+  model->set_input_gradient(true);
+  model->backward(r);
+  // Copy gradients (later forwards do not touch them, but be explicit).
+  std::vector<float> grads(model->gradients().begin(), model->gradients().end());
+  std::vector<float> input_grad(model->input_gradient(), model->input_gradient() + x.size());
+
+  const double eps = 1e-2;
+  auto directional = [&](std::span<float> values, const float* grad, const std::string& what) {
+    std::vector<float> v(values.size());
+    std::bernoulli_distribution coin(0.5);
+    for (auto& e : v) e = coin(rng) ? 1.0f : -1.0f;
+    double analytic = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) analytic += static_cast<double>(grad[i]) * v[i];
+    std::vector<float> saved(values.begin(), values.end());
+    for (std::size_t i = 0; i < v.size(); ++i) values[i] = saved[i] + static_cast<float>(eps) * v[i];
+    const double plus = loss();
+    for (std::size_t i = 0; i < v.size(); ++i) values[i] = saved[i] - static_cast<float>(eps) * v[i];
+    const double minus = loss();
+    std::copy(saved.begin(), saved.end(), values.begin());
+    const double numeric = (plus - minus) / (2 * eps);
+    EXPECT_NEAR(analytic, numeric, 0.03 * std::fabs(numeric) + 2e-2 * std::sqrt(static_cast<double>(v.size())) * 0.05)
+        << what << " (" << v.size() << " values)";
+  };
+  for (auto& t : model->named_tensors()) {
+    if (!t.trainable) continue;
+    const std::size_t offset = static_cast<std::size_t>(t.data.data() - model->parameters().data());
+    directional(t.data, grads.data() + offset, "gradient of " + t.name);
+  }
+  directional(x, input_grad.data(), "input gradient");
+}
+
+using Plain = sn::Network<sn::Input<3, 9, 9>,
+    sn::Conv2d<conv{.out = 4, .kernel = 3, .padding = 1}>, sn::BatchNorm2d, sn::ReLU,
+    sn::MaxPool2d<pool{.kernel = 3, .stride = 2, .padding = 1}>,
+    sn::DepthwiseConv2d<conv{.kernel = 3, .padding = 2, .dilation = 2, .bias = false}>,
+    sn::Conv2d<conv{.out = 6, .kernel = 1, .bias = false}>, sn::Dropout<sn::p(0.2)>,
+    sn::AvgPool2d<>, sn::Flatten, sn::Linear<sn::linear{.out = 5}>, sn::LogSoftmax>;
+
+using Branchy = sn::Network<sn::Input<4, 8, 8>,
+    sn::Residual<sn::Conv2d<conv{.out = 4, .kernel = 3, .padding = 1}>, sn::BatchNorm2d>,
+    sn::Concat<sn::Sequential<>, sn::Conv2d<conv{.out = 2, .kernel = 1}>,
+               sn::Sequential<sn::DepthwiseConv2d<conv{.out = 8, .kernel = 3, .padding = 1}>,
+                              sn::Conv2d<conv{.out = 3, .kernel = 1}>>>,
+    sn::Conv2d<conv{.out = 6, .kernel = 3, .stride = 2, .padding = 1, .groups = 3}>,
+    sn::GlobalAvgPool, sn::Conv2d<conv{.out = 5, .kernel = 1}>, sn::Flatten>;
+
+using Asymmetric = sn::Network<sn::Input<2, 9, 8>,
+    sn::Conv2d<conv{.out = 4, .kernel_h = 3, .kernel_w = 2, .stride_h = 2, .stride_w = 1, .padding_h = 1,
+                    .padding_w = 1, .dilation_h = 1, .dilation_w = 2}>,
+    sn::BatchNorm2d,
+    sn::Add<sn::Conv2d<conv{.out = 4, .kernel = 1}>,
+            sn::Sequential<sn::Conv2d<conv{.out = 4, .kernel = 3, .padding = 1, .bias = false}>, sn::Dropout<sn::p(0.3)>>>,
+    sn::AvgPool2d<pool{.kernel = 3, .stride = 2, .padding = 1, .ceil_mode = true, .count_include_pad = false}>,
+    sn::Flatten, sn::Linear<sn::linear{.out = 3, .bias = false}>>;
+
+}  // namespace
+
+TEST(ModelGradcheck, PlainChainOfEveryLayerKind) { gradcheck<Plain>(1); }
+TEST(ModelGradcheck, ResidualAndConcatBranches) { gradcheck<Branchy>(2); }
+TEST(ModelGradcheck, AsymmetricGeometryAndAdd) { gradcheck<Asymmetric>(3); }
