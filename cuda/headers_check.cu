@@ -1,5 +1,5 @@
 // Compiled by nvcc when CUDA is found: the public headers must compile under nvcc.
-#include <staticnet/staticnet.hpp>
+#include <staticnet/core.hpp>
 
 #include "networks.hpp"
 

@@ -6,17 +6,21 @@
 # Generates the translation units (bench/compile_cost/generate.py) into a
 # temporary directory, compiles each one with g++ (and clang++ when found),
 # both as an object (-c -O0) and with -fsyntax-only, REPS times, under
-# GNU time (-f "%e %M": wall seconds, peak RSS in KB), and prints a markdown
-# table of the medians. "over baseline" is a TU's median minus the median of
-# baseline.cpp (the umbrella header alone) for the same compiler and mode:
-# the cost of the static checks themselves. Every TU static_asserts figures
-# computed independently by the generator, so a compile error is a failed
-# cross-check and the script stops with the compiler's message.
+# GNU time (-f "%e %M %U %S": wall seconds, peak RSS in KB, CPU seconds), and
+# prints a markdown table of the medians. "over baseline" is a TU's median
+# minus the median of baseline.cpp (HEADER alone) for the same compiler and
+# mode: the cost of the static checks themselves. umbrella.cpp (the whole
+# library's <staticnet/staticnet.hpp>, several seconds) is compiled with
+# -fsyntax-only only. Every TU static_asserts figures computed independently
+# by the generator, so a compile error is a failed cross-check and the script
+# stops with the compiler's message.
 #
 # Environment (all optional):
 #   GXX=g++ CLANGXX=clang++   compilers (CLANGXX= to skip clang)
 #   REPS=3                    repetitions per measurement (the median is reported)
 #   LAYERS="100 200 400"      sizes of the generated networks (multiples of 4)
+#   HEADER=staticnet/core.hpp the header the TUs include (staticnet/staticnet.hpp:
+#                             the umbrella; then it is also the baseline)
 #   EXTRA_FLAGS=              added to every compile command
 #   PYTHON=python3 GNU_TIME=/usr/bin/time
 #   KEEP_DIR=path             write the generated TUs there and keep them
@@ -28,6 +32,7 @@ GXX=${GXX-g++}
 CLANGXX=${CLANGXX-clang++}
 REPS=${REPS:-3}
 LAYERS=${LAYERS:-100 200 400}
+HEADER=${HEADER:-staticnet/core.hpp}
 EXTRA_FLAGS=${EXTRA_FLAGS:-}
 PYTHON=${PYTHON:-python3}
 GNU_TIME=${GNU_TIME:-/usr/bin/time}
@@ -46,7 +51,7 @@ else
 fi
 
 # shellcheck disable=SC2086
-"$PYTHON" "$ROOT/bench/compile_cost/generate.py" "$WORK" --layers $LAYERS
+"$PYTHON" "$ROOT/bench/compile_cost/generate.py" "$WORK" --layers $LAYERS --header "$HEADER"
 
 compilers=()
 for c in "$GXX" "$CLANGXX"; do
@@ -96,7 +101,7 @@ echo "Compile cost of staticnet's static checks: $(date -u '+%Y-%m-%d %H:%M UTC'
 echo
 echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
 for c in "${compilers[@]}"; do echo "- $c: $(version "$c")"; done
-echo "- flags: ${FLAGS[*]/#-I$ROOT/-I.} (+ -c -O0 -o x.o, or -fsyntax-only); median of $REPS runs"
+echo "- TUs include <$HEADER>; flags: ${FLAGS[*]/#-I$ROOT/-I.} (+ -c -O0 -o x.o, or -fsyntax-only); median of $REPS runs"
 echo "- seconds: wall (GNU time %e); cpu: user + sys (%U + %S); peak MB: max RSS (%M / 1024)"
 echo "- load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) (wall times are only meaningful on an idle machine)"
 echo "- over baseline: this TU's median minus baseline.cpp's (same compiler and mode): wall s (cpu s), peak MB"
@@ -104,9 +109,11 @@ echo
 echo "| compiler | mode | TU | layers | seconds | cpu s | peak MB | over baseline |"
 echo "|---|---|---|---:|---:|---:|---:|---:|"
 
-while IFS=$'\t' read -r tu layers _desc; do
+tus=() tu_layers=() tu_modes=()
+while IFS=$'\t' read -r tu layers modes _desc; do
   tus+=("$tu")
   tu_layers+=("$layers")
+  tu_modes+=("$modes")
 done <"$WORK/manifest.tsv"
 
 for cxx in "${compilers[@]}"; do
@@ -116,6 +123,7 @@ for cxx in "${compilers[@]}"; do
     base_s="" base_kb=""
     for i in "${!tus[@]}"; do
       tu=${tus[$i]}
+      [[ ${tu_modes[$i]} == syntax && $mode != -fsyntax-only ]] && continue
       result=$(measure "$cxx" "$mode" "$tu") || exit 1
       read -r s kb cpu <<<"$result"
       if [[ $tu == baseline.cpp ]]; then

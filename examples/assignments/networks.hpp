@@ -4,7 +4,7 @@
 // their exercises. Every figure in a comment here is proven by a static_assert
 // in the exercise's program (s9.cpp, s7_late.cpp, ...).
 #pragma once
-#include <staticnet/staticnet.hpp>
+#include <staticnet/core.hpp>
 
 namespace assignments {
 namespace sn = staticnet;

@@ -1,74 +1,252 @@
-// The command line shared by the assignment programs.
-//   return assignments::run_program<Net>(argc, argv, "title");
-//   return assignments::run_programs(argc, argv, assignments::entry<NetA>{"A"}, assignments::entry<NetB>{"B"});
+// The command line shared by the assignment programs: print the summary, train
+// on CIFAR-10 with the exercise's augmentations and a OneCycle schedule, or
+// evaluate a saved checkpoint.
+//
+//   return assignments::run_programs(argc, argv, augmentation::s7,
+//                                    assignments::entry<Net>{"name", "title"}, ...);
+// The first entry is trained unless --network NAME picks another.
 #pragma once
-#include <cstring>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include <staticnet/staticnet.hpp>
 
 namespace assignments {
 
+namespace sn = staticnet;
+namespace fs = std::filesystem;
+
+/// Which augmentations an exercise prescribes (albumentations names).
+enum class augmentation {
+  s9,        ///< HorizontalFlip, ShiftScaleRotate, CoarseDropout (one 16x16 hole of the mean)
+  s7,        ///< as s9, plus ToGray
+  standard,  ///< the exercise names none: PadIfNeeded(40) + RandomCrop(32) + HorizontalFlip
+};
+
+struct options {
+  bool summary = false;
+  std::string network;
+  fs::path data = "data/cifar-10-batches-bin";
+  std::vector<fs::path> train_files, test_files;
+  int epochs = 24;
+  int batch_size = 128;
+  double max_lr = 0.05;
+  double weight_decay = 5e-4;
+  std::uint64_t seed = 1;
+  fs::path out;
+  int threads = 0;
+  int workers = 1;
+  bool resume = false;
+  std::optional<fs::path> evaluate;
+  int progress = -1;
+};
+
 inline void usage(std::string_view program, std::ostream& os) {
-  os << "usage: " << program << " [--summary] [--help]\n"
-     << "  --summary  print each network's model summary and receptive-field table, then exit\n";
+  os << "usage: " << program << " [options]\n"
+     << "  --summary            print the model summary and receptive-field table, then exit\n"
+     << "  --network NAME       which of the program's networks to train (default: the first)\n"
+     << "  --data DIR           CIFAR-10 binary directory (data_batch_1..5.bin, test_batch.bin);\n"
+     << "                       without test_batch.bin the last data batch is held out for testing\n"
+     << "  --train-files F,...  explicit training batch files (overrides --data)\n"
+     << "  --test-files F,...   explicit test batch files\n"
+     << "  --epochs N           (24)       --batch-size N (128, at most 128)\n"
+     << "  --max-lr X           OneCycle peak learning rate (0.05)\n"
+     << "  --weight-decay X     SGD weight decay (5e-4)\n"
+     << "  --seed N             (1)        --threads N (all cores)   --workers N (augmentation threads, 1)\n"
+     << "  --out DIR            run directory: checkpoints, log.jsonl, PNG reports (runs/<network>)\n"
+     << "  --resume             continue from DIR/last.safetensors\n"
+     << "  --evaluate CKPT      evaluate a checkpoint on the test set and exit\n"
+     << "  --plain              plain progress lines instead of a progress bar\n";
 }
 
-/// Parses the command line: returns -1 to go on, or the exit code to return
-/// now (0 after --help, 2 after an unknown option).
-inline int parse_options(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      usage(argv[0], std::cout);
-      return 0;
+/// Parses argv; returns the exit code to return now (0 for --help, 2 for a
+/// bad option), or nothing to go on.
+inline std::optional<int> parse(int argc, char** argv, options& o) {
+  auto split = [](std::string_view s) {
+    std::vector<fs::path> out;
+    while (!s.empty()) {
+      const auto comma = s.find(',');
+      out.emplace_back(std::string(s.substr(0, comma)));
+      if (comma == std::string_view::npos) break;
+      s.remove_prefix(comma + 1);
     }
-    if (arg != "--summary") {
-      std::cerr << argv[0] << ": unknown option '" << arg << "'\n";
-      usage(argv[0], std::cerr);
+    return out;
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::invalid_argument(std::string(a) + " needs a value");
+      return argv[++i];
+    };
+    try {
+      if (a == "--help" || a == "-h") {
+        usage(argv[0], std::cout);
+        return 0;
+      } else if (a == "--summary") o.summary = true;
+      else if (a == "--network") o.network = value();
+      else if (a == "--data") o.data = value();
+      else if (a == "--train-files") o.train_files = split(value());
+      else if (a == "--test-files") o.test_files = split(value());
+      else if (a == "--epochs") o.epochs = std::stoi(value());
+      else if (a == "--batch-size") o.batch_size = std::stoi(value());
+      else if (a == "--max-lr") o.max_lr = std::stod(value());
+      else if (a == "--weight-decay") o.weight_decay = std::stod(value());
+      else if (a == "--seed") o.seed = std::stoull(value());
+      else if (a == "--out") o.out = value();
+      else if (a == "--threads") o.threads = std::stoi(value());
+      else if (a == "--workers") o.workers = std::stoi(value());
+      else if (a == "--resume") o.resume = true;
+      else if (a == "--evaluate") o.evaluate = fs::path(value());
+      else if (a == "--plain") o.progress = 0;
+      else {
+        std::cerr << argv[0] << ": unknown option '" << a << "'\n";
+        usage(argv[0], std::cerr);
+        return 2;
+      }
+    } catch (const std::exception& e) {
+      std::cerr << argv[0] << ": bad value for " << a << ": " << e.what() << "\n";
       return 2;
     }
   }
-  return -1;
+  if (o.epochs < 1 || o.batch_size < 1 || o.batch_size > 128 || !(o.max_lr > 0) || o.workers < 1) {
+    std::cerr << argv[0] << ": --epochs and --workers must be >= 1, --batch-size in 1..128, --max-lr > 0\n";
+    return 2;
+  }
+  return std::nullopt;
 }
 
-/// One network of a program and the title printed above its summary.
-template <staticnet::network Net>
+/// The training and test sets: --train-files/--test-files, or --data in the
+/// standard layout; a directory without test_batch.bin (such as the 5-file
+/// sample) holds out its last data batch as the test set.
+inline std::pair<sn::data::dataset, sn::data::dataset> load_cifar(const options& o) {
+  if (!o.train_files.empty()) {
+    if (o.test_files.empty()) throw std::invalid_argument("--train-files needs --test-files too");
+    return {sn::data::load_cifar10_files(o.train_files), sn::data::load_cifar10_files(o.test_files)};
+  }
+  if (fs::exists(o.data / "test_batch.bin") || fs::exists(o.data / "cifar-10-batches-bin" / "test_batch.bin"))
+    return {sn::data::load_cifar10(o.data, sn::data::split::train), sn::data::load_cifar10(o.data, sn::data::split::test)};
+  std::vector<fs::path> batches;
+  for (int b = 1; b <= 5; ++b)
+    if (fs::exists(o.data / ("data_batch_" + std::to_string(b) + ".bin")))
+      batches.push_back(o.data / ("data_batch_" + std::to_string(b) + ".bin"));
+  if (batches.size() < 2)
+    throw std::runtime_error("no CIFAR-10 data in " + o.data.string() +
+                             " (expected data_batch_*.bin and test_batch.bin; see --help)");
+  const fs::path held_out = batches.back();
+  batches.pop_back();
+  std::cout << "no test_batch.bin in " << o.data.string() << ": holding out " << held_out.filename().string()
+            << " as the test set\n";
+  std::vector<std::string> classes;
+  if (fs::exists(o.data / "batches.meta.txt")) classes = sn::data::read_class_names(o.data / "batches.meta.txt");
+  return {sn::data::load_cifar10_files(batches, classes), sn::data::load_cifar10_files({held_out}, classes)};
+}
+
+inline sn::data::sample_transform train_pipeline(augmentation kind, const sn::data::channel_stats& st) {
+  namespace aug = sn::augment;
+  const aug::Normalize norm{.mean = {st.mean[0], st.mean[1], st.mean[2]}, .std = {st.std[0], st.std[1], st.std[2]},
+                            .max_pixel_value = 255.0};
+  const double m0 = 255 * st.mean[0], m1 = 255 * st.mean[1], m2 = 255 * st.mean[2];
+  const aug::CoarseDropout hole{.max_holes = 1, .max_height = 16, .max_width = 16, .min_holes = 1,
+                                .min_height = 16, .min_width = 16, .fill_value = {m0, m1, m2}, .p = 0.5};
+  switch (kind) {
+    case augmentation::s9:
+      return aug::Compose{aug::HorizontalFlip{}, aug::ShiftScaleRotate{.shift_limit = 0.0625, .scale_limit = 0.1, .rotate_limit = 15}, hole, norm};
+    case augmentation::s7:
+      return aug::Compose{aug::HorizontalFlip{}, aug::ShiftScaleRotate{.shift_limit = 0.0625, .scale_limit = 0.1, .rotate_limit = 15}, hole,
+                          aug::ToGray{.p = 0.1}, norm};
+    case augmentation::standard:
+      return aug::Compose{aug::PadIfNeeded{.min_height = 40, .min_width = 40, .border_mode = aug::BORDER_REFLECT_101},
+                          aug::RandomCrop{.height = 32, .width = 32}, aug::HorizontalFlip{}, norm};
+  }
+  return {};
+}
+
+template <sn::network Net>
 struct entry {
+  std::string_view name;
   std::string_view title;
 };
 
-/// Prints one network's title, summary and RF table.
-template <staticnet::network Net>
-void print_network(std::ostream& os, std::string_view title) {
-  os << title << "\n";
-  staticnet::print_summary<Net>(os);
-  staticnet::print_receptive_field<Net>(os);
-}
-
-/// Runs an assignment program over several networks: prints each one's
-/// summary and RF table, in order, separated by a blank line.
-/// (Training arrives with the CPU engine and the trainer.)
-template <staticnet::network... Nets>
-int run_programs(int argc, char** argv, entry<Nets>... entries) {
-  static_assert(sizeof...(Nets) > 0, "run_programs needs at least one network");
-  if (const int rc = parse_options(argc, argv); rc >= 0) return rc;
-  bool first = true;
-  (
-      [&] {
-        if (!first) std::cout << "\n";
-        first = false;
-        print_network<Nets>(std::cout, entries.title);
-      }(),
-      ...);
+template <sn::network Net>
+int train_network(const options& o, std::string_view name, augmentation kind) {
+  using M = sn::Model<Net, 128>;
+  if (o.threads > 0) sn::cpu::set_num_threads(o.threads);
+  auto [train_set, test_set] = load_cifar(o);
+  const sn::data::channel_stats st = sn::data::compute_channel_stats(train_set);
+  std::cout << "train " << train_set.size() << " images, test " << test_set.size() << " images; mean ("
+            << st.mean[0] << ", " << st.mean[1] << ", " << st.mean[2] << "), std (" << st.std[0] << ", "
+            << st.std[1] << ", " << st.std[2] << ")\n";
+  sn::data::batch_loader test(test_set, 128, false, false, o.seed, sn::data::normalize_transform(st));
+  auto model = std::make_unique<M>(o.seed);
+  if (o.evaluate) {
+    sn::load_checkpoint(*o.evaluate, *model);
+    const sn::evaluation ev = sn::evaluate(*model, test);
+    std::cout << "checkpoint " << o.evaluate->string() << ": test loss " << ev.loss << ", accuracy "
+              << 100 * ev.accuracy << "% on " << ev.samples << " images\n";
+    std::vector<std::string> names(test_set.classes.begin(), test_set.classes.end());
+    std::cout << sn::report::confusion_matrix_text(ev.confusion, names);
+    return 0;
+  }
+  sn::data::batch_loader train(train_set, o.batch_size, true, true, o.seed, train_pipeline(kind, st),
+                               {.workers = o.workers});
+  sn::SGD opt(*model, {.lr = static_cast<float>(o.max_lr / 25), .momentum = 0.9f,
+                       .weight_decay = static_cast<float>(o.weight_decay)});
+  sn::OneCycleLR sched(opt, {.max_lr = o.max_lr, .epochs = o.epochs, .steps_per_epoch = train.batches_per_epoch()});
+  const fs::path out = o.out.empty() ? fs::path("runs") / std::string(name) : o.out;
+  std::cout << "training " << name << " (" << sn::param_count<Net> << " parameters) for " << o.epochs
+            << " epochs, batch " << o.batch_size << ", OneCycle max lr " << o.max_lr << ", " << sn::cpu::num_threads()
+            << " threads; output in " << out.string() << "\n";
+  const sn::fit_result r = sn::fit(*model, opt, sched, train, test,
+                                   {.epochs = o.epochs, .output_dir = out, .resume = o.resume, .progress = o.progress});
+  std::cout << "best test accuracy " << 100 * r.best_accuracy << "% (epoch " << r.best_epoch << ")\n";
   return 0;
 }
 
-/// Runs an assignment program: prints its network's summary and RF table.
-template <staticnet::network Net>
-int run_program(int argc, char** argv, std::string_view title) {
-  return run_programs(argc, argv, entry<Net>{title});
+/// Prints one network's title, summary and RF table.
+template <sn::network Net>
+void print_network(std::ostream& os, std::string_view title) {
+  os << title << "\n";
+  sn::print_summary<Net>(os);
+  sn::print_receptive_field<Net>(os);
+}
+
+/// Runs an assignment program over its networks (see the file comment).
+template <sn::network... Nets>
+int run_programs(int argc, char** argv, augmentation kind, entry<Nets>... entries) {
+  static_assert(sizeof...(Nets) > 0, "run_programs needs at least one network");
+  options o;
+  if (auto rc = parse(argc, argv, o)) return *rc;
+  if (o.summary) {
+    bool first = true;
+    ((first ? void() : void(std::cout << "\n"), first = false, print_network<Nets>(std::cout, entries.title)), ...);
+    return 0;
+  }
+  std::string chosen = o.network.empty() ? std::string() : o.network;
+  if (o.network.empty()) {
+    bool taken = false;
+    ((taken ? void() : void(chosen = std::string(entries.name)), taken = true), ...);
+  }
+  try {
+    int rc = -1;
+    ((rc < 0 && chosen == entries.name ? void(rc = train_network<Nets>(o, entries.name, kind)) : void()), ...);
+    if (rc < 0) {
+      std::cerr << argv[0] << ": no network named '" << chosen << "' (choose one of:";
+      ((std::cerr << " " << entries.name), ...);
+      std::cerr << ")\n";
+      return 2;
+    }
+    return rc;
+  } catch (const std::exception& e) {
+    std::cerr << argv[0] << ": " << e.what() << "\n";
+    return 1;
+  }
 }
 
 }  // namespace assignments

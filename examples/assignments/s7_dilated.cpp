@@ -14,5 +14,6 @@ static_assert(sn::receptive_field<S7DilatedReference> == 21);
 static_assert(sn::check<S7DilatedReference, sn::assignments::S7Dilated>);
 
 int main(int argc, char** argv) {
-  return assignments::run_program<S7DilatedReference>(argc, argv, "S7-dilated reference solution");
+  return assignments::run_programs(argc, argv, assignments::augmentation::s7,
+                                   assignments::entry<S7DilatedReference>{"s7_dilated", "S7-dilated reference solution"});
 }

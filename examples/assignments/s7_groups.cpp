@@ -17,5 +17,6 @@ static_assert(sn::separable_conv_count<S7GroupsNet> == 6);
 static_assert(sn::dilated_conv_count<S7GroupsNet> == 6);
 
 int main(int argc, char** argv) {
-  return assignments::run_program<S7GroupsNet>(argc, argv, "S7-groups: staticnet's design");
+  return assignments::run_programs(argc, argv, assignments::augmentation::standard,
+                                   assignments::entry<S7GroupsNet>{"s7_groups", "S7-groups: staticnet's design"});
 }

@@ -18,5 +18,6 @@ static_assert(sn::separable_conv_count<S7LateNet> == 8);
 static_assert(sn::dilated_conv_count<S7LateNet> == 2);
 
 int main(int argc, char** argv) {
-  return assignments::run_program<S7LateNet>(argc, argv, "S7-late: staticnet's design");
+  return assignments::run_programs(argc, argv, assignments::augmentation::s7,
+                                   assignments::entry<S7LateNet>{"s7_late", "S7-late: staticnet's design"});
 }

@@ -18,5 +18,6 @@ static_assert(sn::dilated_conv_count<S7TransitionNet> == 1);
 static_assert(sn::satisfies<S7TransitionNet, sn::rules::GapToClasses<10>>);
 
 int main(int argc, char** argv) {
-  return assignments::run_program<S7TransitionNet>(argc, argv, "S7-transition: staticnet's design");
+  return assignments::run_programs(argc, argv, assignments::augmentation::standard,
+                                   assignments::entry<S7TransitionNet>{"s7_transition", "S7-transition: staticnet's design"});
 }

@@ -28,8 +28,9 @@ static_assert(sn::separable_conv_count<S9Plus> == 12);
 static_assert(sn::dilated_conv_count<S9Plus> == 4);
 
 int main(int argc, char** argv) {
+  // Trains the reference solution by default; --network s9_plus trains the variant.
   return assignments::run_programs(
-      argc, argv,
-      assignments::entry<S9Reference>{"S9 reference solution (fails RF > 44: RF is 33)"},
-      assignments::entry<S9Plus>{"S9Plus: third unit of each block dilated 4 (passes every S9 rule: RF 49)"});
+      argc, argv, assignments::augmentation::s9,
+      assignments::entry<S9Reference>{"s9", "S9 reference solution (fails RF > 44: RF is 33)"},
+      assignments::entry<S9Plus>{"s9_plus", "S9Plus: third unit of each block dilated 4 (passes every S9 rule: RF 49)"});
 }

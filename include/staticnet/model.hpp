@@ -152,6 +152,11 @@ class Model {
   void eval() noexcept { training_ = false; }
   [[nodiscard]] bool training() const noexcept { return training_; }
   void set_dropout_seed(std::uint64_t seed) noexcept { dropout_seed_ = seed, steps_ = 0; }
+  /// Dropout's random state (seed, forward passes so far), saved in checkpoints
+  /// so that a resumed run draws the same masks as an uninterrupted one.
+  [[nodiscard]] std::uint64_t dropout_seed() const noexcept { return dropout_seed_; }
+  [[nodiscard]] std::uint64_t dropout_steps() const noexcept { return steps_; }
+  void set_dropout_state(std::uint64_t seed, std::uint64_t steps) noexcept { dropout_seed_ = seed, steps_ = steps; }
 
   /// BatchNorm settings (PyTorch defaults).
   float bn_momentum = 0.1f;

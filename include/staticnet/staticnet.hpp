@@ -1,23 +1,25 @@
-// staticnet/staticnet.hpp: the umbrella header.
+// staticnet/staticnet.hpp: the umbrella header — everything staticnet offers.
+//
+//   core.hpp            networks as types: layers, topology, facts, rules, summary
+//   model.hpp           the CPU engine: Model<Net, MaxBatch> (forward, backward, losses)
+//   optim.hpp           SGD, Adam, AdamW
+//   schedule.hpp        OneCycleLR, StepLR, CosineAnnealingLR, ReduceLROnPlateau
+//   checkpoint.hpp      safetensors checkpoints
+//   data/all.hpp        CIFAR-10 and IDX readers, statistics, the batch loader
+//   augment/augment.hpp albumentations-style augmentation
+//   report.hpp          curves, image grids, confusion matrices (PNG, via cairo)
+//   trainer.hpp         fit() and evaluate()
+//
+// Include core.hpp alone for the compile-time checks (faster to compile, and
+// free of the engine's dependencies).
 #pragma once
-#include "core/fixed_string.hpp"
-#include "core/op.hpp"
-#include "core/options.hpp"
-#include "core/shape.hpp"
-#include "core/type_list.hpp"
-#include "errors.hpp"
-#include "infer.hpp"
-#include "layers/activation.hpp"
-#include "layers/batchnorm.hpp"
-#include "layers/conv.hpp"
-#include "layers/dropout.hpp"
-#include "layers/linear.hpp"
-#include "layers/pooling.hpp"
-#include "topology.hpp"
-#include "plan.hpp"
-#include "network.hpp"
-#include "facts.hpp"
-#include "rules.hpp"
-#include "assignments.hpp"
-#include "summary.hpp"
-#include "version.hpp"
+#include "core.hpp"
+#include "model.hpp"
+#include "optim.hpp"
+#include "schedule.hpp"
+#include "checkpoint.hpp"
+#include "data/all.hpp"
+#include "augment/augment.hpp"
+#include "report.hpp"
+#include "progress.hpp"
+#include "trainer.hpp"

@@ -3,7 +3,7 @@
 // expect: E_ADD_SHAPE
 // expect: Add: the branches produce different shapes
 // expect: invalid_layer<3,
-#include <staticnet/staticnet.hpp>
+#include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<3, 8, 8>, sn::Conv2d<sn::conv{.out = 4, .padding = 1}>,
                         sn::Add<sn::Conv2d<sn::conv{.out = 4, .padding = 1}>, sn::Conv2d<sn::conv{.out = 8, .padding = 1}>>,

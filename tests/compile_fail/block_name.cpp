@@ -1,7 +1,7 @@
 // A Block with an empty name.
 // expect: E_BLOCK_NAME
 // expect: a Block needs a non-empty name
-#include <staticnet/staticnet.hpp>
+#include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<3, 8, 8>, sn::Block<"", sn::ReLU>>;
 constexpr auto n = sn::param_count<Net>;

@@ -3,7 +3,7 @@
 // expect: E_CONCAT_SHAPE
 // expect: mix flat and C x H x W outputs
 // expect: invalid_layer<1,
-#include <staticnet/staticnet.hpp>
+#include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<3, 1, 1>, sn::Concat<sn::Flatten, sn::Sequential<>>>;
 constexpr auto n = sn::param_count<Net>;

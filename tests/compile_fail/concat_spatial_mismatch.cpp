@@ -2,7 +2,7 @@
 // expect: E_CONCAT_SHAPE
 // expect: Concat: the branches produce different spatial sizes
 // expect: invalid_layer<3,
-#include <staticnet/staticnet.hpp>
+#include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<3, 8, 8>, sn::Conv2d<sn::conv{.out = 4, .padding = 1}>,
                         sn::Concat<sn::Conv2d<sn::conv{.out = 4, .padding = 1}>, sn::Conv2d<sn::conv{.out = 4}>>>;

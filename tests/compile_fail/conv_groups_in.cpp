@@ -2,7 +2,7 @@
 // expect: E_GROUPS_IN
 // expect: input channels are not divisible by groups
 // expect: invalid_layer<1,
-#include <staticnet/staticnet.hpp>
+#include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<3, 8, 8>, sn::Conv2d<sn::conv{.out = 4, .groups = 2}>>;
 constexpr auto n = sn::param_count<Net>;

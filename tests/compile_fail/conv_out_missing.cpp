@@ -2,7 +2,7 @@
 // expect: E_CONV_OUT
 // expect: output channels (.out) must be positive
 // expect: invalid_layer<3,
-#include <staticnet/staticnet.hpp>
+#include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<3, 8, 8>, sn::Conv2d<sn::conv{.out = 4, .padding = 1}>, sn::ReLU,
                         sn::Conv2d<sn::conv{.kernel = 3}>>;

@@ -1,7 +1,7 @@
 // A Network with an input but no layer.
 // expect: E_EMPTY_NETWORK
 // expect: a Network needs at least one layer
-#include <staticnet/staticnet.hpp>
+#include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<3, 8, 8>>;
 constexpr auto n = sn::param_count<Net>;

@@ -2,7 +2,7 @@
 // expect: E_FLAT_INPUT
 // expect: needs a C x H x W input but gets a flat vector
 // expect: invalid_layer<3,
-#include <staticnet/staticnet.hpp>
+#include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<3, 8, 8>, sn::Conv2d<sn::conv{.out = 4}>, sn::Flatten, sn::Conv2d<sn::conv{.out = 4}>>;
 constexpr auto n = sn::param_count<Net>;

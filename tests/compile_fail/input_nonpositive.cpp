@@ -1,7 +1,7 @@
 // An input with zero channels.
 // expect: E_INPUT
 // expect: Input<C, H, W> needs positive channels, height and width
-#include <staticnet/staticnet.hpp>
+#include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<0, 32, 32>, sn::ReLU>;
 constexpr auto n = sn::param_count<Net>;

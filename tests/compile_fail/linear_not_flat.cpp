@@ -2,7 +2,7 @@
 // expect: E_LINEAR_INPUT
 // expect: Linear needs a flat input
 // expect: invalid_layer<2,
-#include <staticnet/staticnet.hpp>
+#include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<3, 8, 8>, sn::Conv2d<sn::conv{.out = 4}>, sn::Linear<sn::linear{.out = 10}>>;
 constexpr auto n = sn::param_count<Net>;

@@ -2,7 +2,7 @@
 // expect: E_LINEAR_OUT
 // expect: Linear: output features (.out) must be positive
 // expect: invalid_layer<2,
-#include <staticnet/staticnet.hpp>
+#include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<3, 8, 8>, sn::Flatten, sn::Linear<sn::linear{}>>;
 constexpr auto n = sn::param_count<Net>;

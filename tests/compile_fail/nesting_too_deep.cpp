@@ -3,7 +3,7 @@
 // expect: E_NESTING
 // expect: nested more than 32 levels deep
 // expect: invalid_layer<0,
-#include <staticnet/staticnet.hpp>
+#include <staticnet/core.hpp>
 namespace sn = staticnet;
 template <int N>
 struct deep {

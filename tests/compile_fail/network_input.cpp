@@ -1,7 +1,7 @@
 // A Network whose first argument is a layer, not Input<C, H, W>.
 // expect: E_NETWORK_INPUT
 // expect: the first argument of Network must be Input<C, H, W>
-#include <staticnet/staticnet.hpp>
+#include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::ReLU, sn::ReLU>;
 constexpr auto n = sn::param_count<Net>;

@@ -1,7 +1,7 @@
 // A struct that is not a layer, inside a block.
 // expect: E_NOT_A_LAYER
 // expect: this type is not a layer
-#include <staticnet/staticnet.hpp>
+#include <staticnet/core.hpp>
 namespace sn = staticnet;
 struct NotALayer {};
 using Net = sn::Network<sn::Input<3, 8, 8>, sn::Block<"C1", sn::ReLU, NotALayer>>;

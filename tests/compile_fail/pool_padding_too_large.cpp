@@ -2,7 +2,7 @@
 // expect: E_POOL_PADDING
 // expect: padding must be at most half the kernel size
 // expect: invalid_layer<2,
-#include <staticnet/staticnet.hpp>
+#include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<3, 8, 8>, sn::ReLU, sn::AvgPool2d<sn::pool{.kernel = 2, .padding = 2}>>;
 constexpr auto n = sn::param_count<Net>;

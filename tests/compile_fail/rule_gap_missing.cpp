@@ -2,7 +2,7 @@
 // expect: R_GAP_MISSING
 // expect: the network has no GlobalAvgPool
 // expect: verify<1, 0>
-#include <staticnet/staticnet.hpp>
+#include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<3, 8, 8>, sn::Conv2d<sn::conv{.out = 10, .kernel = 8}>, sn::Flatten>;
 static_assert(sn::check<Net, sn::rules::GapToClasses<10>>);

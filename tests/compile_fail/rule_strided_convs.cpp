@@ -2,7 +2,7 @@
 // expect: R_STRIDED_CONVS
 // expect: more than N strided convs
 // expect: verify<1, 2>
-#include <staticnet/staticnet.hpp>
+#include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<3, 16, 16>, sn::Conv2d<sn::conv{.out = 4, .stride = 2}>, sn::Conv2d<sn::conv{.out = 4, .stride = 2}>>;
 static_assert(sn::check<Net, sn::rules::MaxStridedConvs<1>>);

@@ -199,6 +199,10 @@ TEST(CpuDropout, StatisticsAndScale) {
     std::size_t first = 0;
     for (std::size_t i = 0; i < n / 2; ++i) first += mask[i] == 0;
     EXPECT_NEAR(static_cast<double>(first) / (n / 2), p, 0.006);
+    // neighbours are independent: both dropped with probability p^2
+    std::size_t both = 0;
+    for (std::size_t i = 0; i + 1 < n; ++i) both += mask[i] == 0 && mask[i + 1] == 0;
+    EXPECT_NEAR(static_cast<double>(both) / (n - 1), static_cast<double>(p) * p, 0.004);
     // backward: dx = dy * mask / (1 - p)
     const fvec dy = random_vec(n, 9);
     fvec dx(n);
@@ -208,11 +212,12 @@ TEST(CpuDropout, StatisticsAndScale) {
 }
 
 TEST(CpuDropout, DeterministicAndIndependentOfTheSplit) {
-  // 40000 elements run as two parallel chunks (split at 20000) when the pool
-  // has 2+ threads; 32767 elements run serially on the calling thread. Both
-  // must agree element by element: the decision for element i depends only
-  // on (seed, i), not on which thread or chunk computes it.
-  const std::size_t n = 40000, serial = 32767;
+  // 40002 elements run as two parallel chunks (split at the odd index 20001,
+  // in the middle of a 64-bit random word) when the pool has 2 threads;
+  // 32767 elements run serially on the calling thread. Both must agree
+  // element by element: the decision for element i depends only on
+  // (seed, i), not on which thread or chunk computes it.
+  const std::size_t n = 40002, serial = 32767;
   const fvec x = random_vec(n, 10);
   std::vector<std::uint8_t> m_par(n), m_ser(serial);
   fvec y_par(n), y_ser(serial);
@@ -237,7 +242,7 @@ TEST(CpuDropout, DeterministicAndIndependentOfTheSplit) {
 // Resizing the pool after it has run work crashes in thread_pool::resize as of
 // this writing (new workers start with seen = 0 != generation_ and call a
 // null task_); enable once parallel.hpp is fixed.
-TEST(CpuDropout, DISABLED_IndependentOfThreadCount) {
+TEST(CpuDropout, IndependentOfThreadCount) {
   thread_guard guard;
   const std::size_t n = 300007;  // odd size: chunk edges and vector tails
   const fvec x = random_vec(n, 10);
@@ -497,6 +502,15 @@ std::vector<cpu::pool_geom> pool_configs() {
       make_geom(1, 6, 37, 2, 3, 0, 1, true),         // kernel < stride, ceil_mode
       make_geom(2, 5, 45, 3, 1, 1, 1, false, true, 5, 2, 2),  // rectangular window
       make_geom(8, 64, 64, 2, 2, 0),                 // large enough to run in parallel
+      // narrow planes: vectorised over the flattened output plane
+      make_geom(4, 16, 16, 3, 2, 1),                 // 8x8 output
+      make_geom(3, 9, 9, 3, 2, 1, 1, true),          // 5x5 output: overlapping last block
+      make_geom(2, 10, 10, 3, 2, 0, 1, true),        // ceil_mode window clipped at the border
+      make_geom(2, 5, 5, 2, 1, 0),                   // 4x4 output
+      make_geom(2, 12, 12, 3, 2, 1, 2),              // dilated
+      make_geom(2, 7, 7, 3, 1, 1, 1, false, true, 2, 2, 0),  // rectangular, narrow
+      make_geom(2, 3, 3, 2, 1, 0),                   // 2x2 output: scalar
+      make_geom(64, 32, 32, 3, 2, 1),                // narrow and parallel over planes
   };
 }
 }  // namespace
@@ -515,6 +529,19 @@ TEST(CpuMaxPool, ForwardMatchesNaiveWithTies) {
     cpu::maxpool_forward(g, n, x.data(), y.data(), a.data());
     EXPECT_EQ(y, want_y) << "k" << g.kh << "x" << g.kw << " s" << g.sw << " w" << g.w_in;
     EXPECT_EQ(a, want_a) << "k" << g.kh << "x" << g.kw << " s" << g.sw << " w" << g.w_in;
+  }
+}
+
+TEST(CpuMaxPool, AllMinusInfinityKeepsFirstValidTap) {
+  // torch initialises the index with the first in-bounds tap of each window
+  for (const auto& g : {make_geom(2, 9, 9, 3, 2, 1), make_geom(1, 4, 70, 3, 2, 1), make_geom(1, 3, 3, 2, 1, 1)}) {
+    const fvec x(static_cast<std::size_t>(g.c) * g.h_in * g.w_in, -INFINITY);
+    fvec want_y, y(static_cast<std::size_t>(g.c) * g.h_out * g.w_out);
+    std::vector<std::int32_t> want_a, a(y.size());
+    naive_maxpool(g, 1, x, want_y, want_a);
+    cpu::maxpool_forward(g, 1, x.data(), y.data(), a.data());
+    EXPECT_EQ(y, want_y);
+    EXPECT_EQ(a, want_a);
   }
 }
 
@@ -558,7 +585,8 @@ TEST(CpuMaxPool, HandComputedTiesAndPadding) {
 }
 
 TEST(CpuMaxPool, BackwardGradCheck) {
-  for (const auto& g : {make_geom(2, 5, 7, 3, 2, 1), make_geom(1, 4, 21, 2, 1, 0), make_geom(1, 5, 19, 3, 2, 1, 1, true)}) {
+  for (const auto& g : {make_geom(2, 5, 7, 3, 2, 1), make_geom(1, 4, 21, 2, 1, 0), make_geom(1, 5, 19, 3, 2, 1, 1, true),
+                        make_geom(1, 9, 9, 3, 2, 1, 1, true), make_geom(1, 35, 40, 3, 1, 1)}) {
     const int n = 2;
     const std::size_t in = static_cast<std::size_t>(n) * g.c * g.h_in * g.w_in;
     const std::size_t out = static_cast<std::size_t>(n) * g.c * g.h_out * g.w_out;
@@ -627,7 +655,8 @@ TEST(CpuAvgPool, HandComputedDivisors) {
 
 TEST(CpuAvgPool, BackwardGradCheck) {
   for (auto g : {make_geom(2, 5, 7, 3, 2, 1), make_geom(1, 4, 37, 3, 1, 1), make_geom(1, 5, 41, 3, 2, 1, 1, true),
-                 make_geom(1, 3, 40, 2, 2, 0, 1, true)}) {
+                 make_geom(1, 3, 40, 2, 2, 0, 1, true), make_geom(1, 10, 10, 3, 2, 0, 1, true),
+                 make_geom(1, 9, 9, 3, 2, 1)}) {
     for (bool include : {true, false}) {
       g.count_include_pad = include;
       const int n = 2;

@@ -6,7 +6,7 @@
 #include <ostream>
 #include <string>
 
-#include <staticnet/staticnet.hpp>
+#include <staticnet/core.hpp>
 
 namespace staticnet {
 // Readable gtest failure messages for shapes and error codes (found by ADL).

@@ -13,9 +13,11 @@
 // by the other layer kernels in this directory.
 #pragma once
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "parallel.hpp"
@@ -211,55 +213,86 @@ inline void log_softmax_backward(int rows, int cols, const float* y, const float
 
 // --------------------------------------------------------------- dropout --
 
-/// Inverted dropout: mask[i] = 1 with probability 1-p (else 0), y = x * mask / (1-p).
-/// Element i's decision is a pure function of (seed, i) (splitmix64 of a
-/// counter), so results do not depend on the thread count. p >= 1 gives all
-/// zeros; p <= 0 keeps everything. y may alias x.
+namespace layer_detail {
+
+inline constexpr std::size_t dropout_block = 512;
+
+/// y[i] = x[i] * keep[i] for a block, keep already expanded to floats.
+inline void mul_block(const float* x, const float* keep, std::size_t len, float* y) noexcept {
+  std::size_t j = 0;
+  for (; j + vlen <= len; j += vlen)
+    (vf::load_unaligned(x + j) * vf::load_unaligned(keep + j)).store_unaligned(y + j);
+  for (; j < len; ++j) y[j] = x[j] * keep[j];
+}
+
+/// keep[j] = mask[j] ? scale : 0 (a plain loop the compiler vectorises).
+inline void expand_mask(const std::uint8_t* mask, std::size_t len, float scale, float* keep) noexcept {
+  for (std::size_t j = 0; j < len; ++j) keep[j] = mask[j] ? scale : 0.0f;
+}
+
+}  // namespace layer_detail
+
+/// Inverted dropout (training mode), as torch: y = x * noise with
+/// noise = mask / (1-p), mask[i] = 1 with probability 1-p, else 0.
+/// Element i's decision is a pure function of (seed, i) -- half of the
+/// 64-bit splitmix64 output number i/2 of a stream keyed by the seed -- so
+/// results do not depend on the thread count or on how the range is split.
+/// p >= 1 drops everything (y = x * 0, as torch); p <= 0 keeps everything.
+/// y may alias x.
 inline void dropout_forward(std::size_t size, const float* x, float* y, std::uint8_t* mask, float p,
                             std::uint64_t seed) {
   using namespace layer_detail;
-  if (!(p < 1.0f)) {  // p >= 1 (or NaN): drop everything
-    chunked(size, elementwise_grain, [&](std::size_t b, std::size_t e) {
-      fill(y + b, e - b, 0.0f);
-      std::fill(mask + b, mask + e, std::uint8_t{0});
-    });
-    return;
-  }
-  const float drop_p = p > 0.0f ? p : 0.0f;
-  // drop element i iff (bits >> 32) < threshold, i.e. with probability threshold / 2^32 ~= p.
-  const auto threshold = static_cast<std::uint64_t>(static_cast<double>(drop_p) * 4294967296.0);
-  const float scale = 1.0f / (1.0f - drop_p);
+  const bool all = !(p < 1.0f);  // p >= 1 (or NaN): drop everything
+  const float drop_p = all ? 1.0f : p > 0.0f ? p : 0.0f;
+  // drop element i iff its 32 random bits are < threshold: probability threshold / 2^32 ~= p.
+  // (p < 1 here, so p * 2^32 < 2^32; p >= 1 is handled separately below)
+  const auto threshold32 = all ? std::uint32_t{0}
+                               : static_cast<std::uint32_t>(static_cast<double>(drop_p) * 4294967296.0);
+  const float scale = all ? 0.0f : 1.0f / (1.0f - drop_p);
   const std::uint64_t key = mix64(seed ^ 0x6A09E667F3BCC909ull);
   chunked(size, elementwise_grain / 4, [&](std::size_t b, std::size_t e) {
-    const vf vscale(scale);
-    constexpr std::size_t block = 256;
-    for (std::size_t b0 = b; b0 < e; b0 += block) {
-      const std::size_t e0 = std::min(e, b0 + block);
-      for (std::size_t i = b0; i < e0; ++i)
-        mask[i] = static_cast<std::uint8_t>((dropout_bits(key, i) >> 32) >= threshold);
-      std::size_t i = b0;
-      for (; i + vlen <= e0; i += vlen)
-        (vf::load_unaligned(x + i) * (vf::load_unaligned(mask + i) * vscale)).store_unaligned(y + i);
-      for (; i < e0; ++i) y[i] = mask[i] ? x[i] * scale : 0.0f;
+    const std::uint32_t thr = threshold32;  // locals: the uint8_t stores below may alias the closure
+    const std::uint64_t k64 = key;
+    alignas(64) float keep[dropout_block];
+    alignas(64) std::uint64_t words[dropout_block / 2 + 1];
+    alignas(64) std::uint32_t halves[dropout_block + 2];
+    for (std::size_t b0 = b; b0 < e; b0 += dropout_block) {
+      const std::size_t e0 = std::min(e, b0 + dropout_block);
+      // 64-bit words j0 .. j1-1 cover elements 2*j0 .. 2*j1-1 (low half = even element)
+      const std::size_t j0 = b0 >> 1, j1 = (e0 + 1) >> 1;
+      for (std::size_t j = j0; j < j1; ++j) words[j - j0] = dropout_bits(k64, j);  // vectorisable
+      if constexpr (std::endian::native == std::endian::little) {
+        std::memcpy(halves, words, (j1 - j0) * sizeof(std::uint64_t));
+      } else {
+        for (std::size_t j = 0; j < j1 - j0; ++j) {
+          halves[2 * j] = static_cast<std::uint32_t>(words[j]);
+          halves[2 * j + 1] = static_cast<std::uint32_t>(words[j] >> 32);
+        }
+      }
+      const std::uint32_t* h = halves + (b0 & 1);
+      std::uint8_t* mb = mask + b0;
+      if (all)
+        std::memset(mb, 0, e0 - b0);
+      else
+        for (std::size_t k = 0; k < e0 - b0; ++k) mb[k] = static_cast<std::uint8_t>(h[k] >= thr);
+      expand_mask(mask + b0, e0 - b0, scale, keep);
+      mul_block(x + b0, keep, e0 - b0, y + b0);
     }
   });
 }
 
-/// dx = dy * mask / (1-p) (zeros when p >= 1). dx may alias dy.
+/// dx = dy * mask / (1-p) (dy * 0 when p >= 1). dx may alias dy.
 inline void dropout_backward(std::size_t size, const std::uint8_t* mask, float p, const float* dy, float* dx) {
   using namespace layer_detail;
   const bool all = !(p < 1.0f);
   const float scale = all ? 0.0f : 1.0f / (1.0f - (p > 0.0f ? p : 0.0f));
   chunked(size, elementwise_grain, [&](std::size_t b, std::size_t e) {
-    if (all) {
-      fill(dx + b, e - b, 0.0f);
-      return;
+    alignas(64) float keep[dropout_block];
+    for (std::size_t b0 = b; b0 < e; b0 += dropout_block) {
+      const std::size_t e0 = std::min(e, b0 + dropout_block);
+      expand_mask(mask + b0, e0 - b0, all ? 0.0f : scale, keep);
+      mul_block(dy + b0, keep, e0 - b0, dx + b0);
     }
-    const vf vscale(scale);
-    std::size_t i = b;
-    for (; i + vlen <= e; i += vlen)
-      (vf::load_unaligned(dy + i) * (vf::load_unaligned(mask + i) * vscale)).store_unaligned(dx + i);
-    for (; i < e; ++i) dx[i] = mask[i] ? dy[i] * scale : 0.0f;
   });
 }
 

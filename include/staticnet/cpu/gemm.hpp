@@ -20,15 +20,16 @@
 // and vector count; the last partial vector of a row goes through a small
 // on-stack tile, so any M, N, K >= 0 works.
 //
-// Memory: the packed panels live in per-thread (thread_local) 64-byte aligned
-// buffers. A thread's buffers are allocated by its first gemm call (sized for
-// that call, never larger than one MC x KC plus one KC x NC block, about
-// 1.7 MB with AVX-512) and only grow again if a later call needs a larger
-// block, so once a thread has seen its largest shape gemm never allocates. Call
-// reserve_gemm_workspace() once per worker thread (e.g. at pool start-up) to
-// take that allocation out of the first call as well. The buffers are freed
-// when the thread exits. Should an allocation fail, gemm falls back to the
-// (slow, allocation-free) reference loop rather than throwing.
+// Memory: no allocation per call. The packed panels live in per-thread
+// (thread_local) 64-byte aligned buffers, allocated once, by the thread's first
+// gemm call, at their full size (one MC x KC block of A plus one KC x NC block
+// of B: 0.15 + 1.5 MB with AVX-512; pages a thread's shapes never touch are
+// never faulted in), then reused by every later call on that thread, whatever
+// its shape. Call reserve_gemm_workspace() once per worker thread (e.g. at
+// pool start-up) to take that one allocation out of the first gemm call too.
+// The buffers are freed when the thread exits. Should the allocation fail,
+// gemm falls back to the (slow, allocation-free) reference loop rather than
+// throwing.
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -118,8 +119,14 @@ STATICNET_GEMM_INLINE vec fmadd(const vec& a, const vec& b, const vec& c) noexce
 constexpr int W = static_cast<int>(vec::size);  // floats per SIMD vector
 
 // -------------------------------------------------------------- blocking --
-// MR x (NV * W) register tile; KC x NR micro-panel of B stays in L1, the
-// MC x KC block of A in L2, the KC x NC block of B in L2/L3.
+// MR x (NV * W) register tile. Loop order jc (NC) > pc (KC, pack B) > ic (MC,
+// pack A) > jr (NR) > ir (MR): each KC x NR micro-panel of B is reused from
+// L1/L2 by the MC / MR micro-kernel calls of the inner loop, the MC x KC block
+// of A stays in L2, the KC x NC block of B in L2/L3. The AVX-512 numbers were
+// chosen by measurement on a Sapphire-Rapids-class core (bench/RESULTS.md);
+// KC 128..256, MC 96..240 and the tiles 8x48, 12x32, 6x64 all came within a
+// few per cent of each other there. MR = 8 matches the 8 x 8 packing
+// transposes and divides every channel count the networks use.
 template <int Width>
 struct blocking {  // SSE2 / NEON (16 or more 128-bit registers)
   static constexpr int MR = 6, NV = 2, KC = 256, MC = 120, NC = 2048;
@@ -256,18 +263,29 @@ inline void pack_a(trans ta, const float* A, ptrdiff_t lda, int i0, int mc, int 
       }
     } else {  // A is K x M: each packed column is a contiguous run of a row of A
       const float* src = A + p0 * lda + i0 + ir;
-      for (ptrdiff_t p = 0; p < kc; ++p) std::memcpy(dst + p * MR, src + p * lda, sizeof(float) * mr);
+      if (mr == MR) {
+        for (ptrdiff_t p = 0; p < kc; ++p) {
+          STATICNET_GEMM_UNROLL
+          for (int r = 0; r < MR; ++r) dst[p * MR + r] = src[p * lda + r];  // fixed size: vectorised
+        }
+      } else {
+        for (ptrdiff_t p = 0; p < kc; ++p) std::memcpy(dst + p * MR, src + p * lda, sizeof(float) * mr);
+      }
     }
   }
 }
 
 /// Packs op(B)[p0 .. p0+kc) x [j0 .. j0+nc) into NR-column micro-panels:
 /// panel q holds, for each p, the NR values op(B)(p0 + p, j0 + q*NR + c) contiguously
-/// (zero-padded past nc, so the SIMD lanes of a ragged panel stay finite).
+/// (the lanes of a ragged last vector are zero-padded, so they stay finite).
 inline void pack_b(trans tb, const float* B, ptrdiff_t ldb, int j0, int nc, int p0, int kc_, float* dst) noexcept {
   const ptrdiff_t kc = kc_;
   for (int jr = 0; jr < nc; jr += NR, dst += NR * kc) {
     const int nr = std::min(NR, nc - jr);
+    const int nr_vec = nr / W * W;  // columns [0, nr_vec) are whole SIMD vectors
+    if (nr_vec < nr)  // ragged last vector: zero it first, the data then overwrites its first lanes
+      for (ptrdiff_t p = 0; p < kc; ++p) vec(0.0f).store_aligned(dst + p * NR + nr_vec);
+    // (Vectors past ceil(nr / W) are never read by the kernels: no need to fill them.)
     if (tb == trans::no) {  // rows of B are rows of op(B): contiguous copies
       const float* src = B + p0 * ldb + j0 + jr;
       if (nr == NR) {
@@ -277,69 +295,82 @@ inline void pack_b(trans tb, const float* B, ptrdiff_t ldb, int j0, int nc, int 
         }
       } else {
         for (ptrdiff_t p = 0; p < kc; ++p) {
-          std::memcpy(dst + p * NR, src + p * ldb, sizeof(float) * nr);
-          std::memset(dst + p * NR + nr, 0, sizeof(float) * (NR - nr));
+          for (int c = 0; c < nr_vec; c += W) vec::load_unaligned(src + p * ldb + c).store_aligned(dst + p * NR + c);
+          for (int c = nr_vec; c < nr; ++c) dst[p * NR + c] = src[p * ldb + c];
         }
       }
-    } else {  // B is N x K: transpose, in strips of a few k so the written block stays in L1
+    } else {  // B is N x K: transpose, 8 rows of B (8 sequential read streams) at a time
       const float* src = B + (j0 + jr) * ldb + p0;
-      ptrdiff_t p = 0;
+      int c = 0;
 #if defined(STATICNET_GEMM_TRANSPOSE8)
-      if (nr == NR && NR % 8 == 0)  // strips of 16 k: whole 64-byte lines of each source row
-        for (; p + 16 <= kc; p += 16)
-          for (int c = 0; c < NR; c += 8) {
-            const float* s = src + c * ldb + p;
-            transpose8x8(s, ldb, dst + p * NR + c, NR);
-            transpose8x8(s + 8, ldb, dst + (p + 8) * NR + c, NR);
-          }
-#endif
-      constexpr int PS = 8;
-      for (; p + PS <= kc; p += PS) {
-        int c = 0;
-#if defined(STATICNET_GEMM_TRANSPOSE8)
-        for (; c + 8 <= nr; c += 8) transpose8x8(src + c * ldb + p, ldb, dst + p * NR + c, NR);
-#endif
-        for (; c < nr; ++c) {
-          const float* s = src + c * ldb + p;
-          STATICNET_GEMM_UNROLL
-          for (int q = 0; q < PS; ++q) dst[(p + q) * NR + c] = s[q];
-        }
-        if (nr < NR)
-          for (int q = 0; q < PS; ++q) std::memset(dst + (p + q) * NR + nr, 0, sizeof(float) * (NR - nr));
+      const ptrdiff_t kc8 = kc & ~ptrdiff_t{7};
+      for (; c + 8 <= nr; c += 8) {
+        const float* s = src + c * ldb;
+        for (ptrdiff_t p = 0; p < kc8; p += 8) transpose8x8(s + p, ldb, dst + p * NR + c, NR);
+        for (ptrdiff_t p = kc8; p < kc; ++p)
+          for (int q = 0; q < 8; ++q) dst[p * NR + c + q] = s[q * ldb + p];
       }
-      for (; p < kc; ++p) {
-        for (int c = 0; c < nr; ++c) dst[p * NR + c] = src[c * ldb + p];
-        if (nr < NR) std::memset(dst + p * NR + nr, 0, sizeof(float) * (NR - nr));
+#endif
+      for (; c < nr; ++c) {
+        const float* s = src + c * ldb;
+        for (ptrdiff_t p = 0; p < kc; ++p) dst[p * NR + c] = s[p];
       }
     }
   }
 }
 
 // ---------------------------------------------------------- micro-kernel --
-/// C[mr x ncols] (+)= Ap[mr x kc] * Bp[kc x nv*W] with ncols in ((nv-1)*W, nv*W].
-/// Ap: packed A micro-panel (stride MR per k), Bp: packed B micro-panel (stride NR per k).
-/// beta = false overwrites C without reading it.
+/// One k step of the tile: acc[r][v] += ap[r] * bp[v*W .. v*W+W).
 template <int mr, int nv>
-void micro_kernel(int kc, const float* __restrict ap, const float* __restrict bp, float* __restrict c, int ldc,
-                  int ncols, bool beta) noexcept {
-  vec acc[mr][nv];
+STATICNET_GEMM_INLINE void rank1_update(vec (&acc)[mr][nv], const float* __restrict ap,
+                                        const float* __restrict bp) noexcept {
+  vec b[nv];
+  STATICNET_GEMM_UNROLL
+  for (int v = 0; v < nv; ++v) b[v] = vec::load_aligned(bp + v * W);
+  STATICNET_GEMM_UNROLL
+  for (int r = 0; r < mr; ++r) {
+    const vec a(ap[r]);
+    STATICNET_GEMM_UNROLL
+    for (int v = 0; v < nv; ++v) acc[r][v] = fmadd(a, b[v], acc[r][v]);
+  }
+}
+
+template <int mr, int nv>
+STATICNET_GEMM_INLINE void zero(vec (&acc)[mr][nv]) noexcept {
   STATICNET_GEMM_UNROLL
   for (int r = 0; r < mr; ++r) {
     STATICNET_GEMM_UNROLL
     for (int v = 0; v < nv; ++v) acc[r][v] = vec(0.0f);
   }
-  for (int p = 0; p < kc; ++p) {
-    vec b[nv];
-    STATICNET_GEMM_UNROLL
-    for (int v = 0; v < nv; ++v) b[v] = vec::load_aligned(bp + v * W);
+}
+
+/// C[mr x ncols] (+)= Ap[mr x kc] * Bp[kc x nv*W] with ncols in ((nv-1)*W, nv*W].
+/// Ap: packed A micro-panel (stride MR per k), Bp: packed B micro-panel (stride NR per k).
+/// beta = false overwrites C without reading it. <MR, NV> is the main kernel,
+/// the smaller instantiations serve the ragged M / N edges.
+template <int mr, int nv>
+void micro_kernel(int kc, const float* __restrict ap, const float* __restrict bp, float* __restrict c, int ldc,
+                  int ncols, bool beta) noexcept {
+  vec acc[mr][nv];
+  zero(acc);
+  if constexpr (2 * mr * nv <= MR * NV) {
+    // Small edge tile: too few independent FMA chains to cover the FMA latency,
+    // so even and odd k go to two sets of accumulators, summed at the end.
+    vec acc2[mr][nv];
+    zero(acc2);
+    int p = 0;
+    for (; p + 2 <= kc; p += 2, ap += 2 * MR, bp += 2 * NR) {
+      rank1_update(acc, ap, bp);
+      rank1_update(acc2, ap + MR, bp + NR);
+    }
+    if (p < kc) rank1_update(acc, ap, bp);
     STATICNET_GEMM_UNROLL
     for (int r = 0; r < mr; ++r) {
-      const vec a(ap[r]);
       STATICNET_GEMM_UNROLL
-      for (int v = 0; v < nv; ++v) acc[r][v] = fmadd(a, b[v], acc[r][v]);
+      for (int v = 0; v < nv; ++v) acc[r][v] = acc[r][v] + acc2[r][v];
     }
-    ap += MR;
-    bp += NR;
+  } else {
+    for (int p = 0; p < kc; ++p, ap += MR, bp += NR) rank1_update(acc, ap, bp);
   }
   if (ncols == nv * W) {
     STATICNET_GEMM_UNROLL
@@ -414,9 +445,9 @@ inline void macro_kernel(int mc, int nc, int kc, const float* ap, const float* b
 
 }  // namespace gemm_detail
 
-/// Allocates the calling thread's packing buffers at their largest size, so
-/// that no later gemm call on this thread allocates. Returns false if the
-/// allocation failed (gemm then keeps working through the reference loop).
+/// Allocates the calling thread's packing buffers (their one and only
+/// allocation; gemm does it on first use otherwise). Cheap once done. Returns
+/// false if the allocation failed (gemm then works through the reference loop).
 inline bool reserve_gemm_workspace() noexcept {
   using namespace gemm_detail;
   return thread_workspace().reserve(static_cast<std::size_t>(MC) * KC, static_cast<std::size_t>(KC) * NC);
@@ -436,7 +467,7 @@ inline void gemm(trans ta, trans tb, int M, int N, int K, const float* A, int ld
   const int mc_blk = block_size(M, MC, MR);
   const int nc_blk = block_size(N, NC, NR);
   workspace& ws = thread_workspace();
-  if (!ws.reserve(static_cast<std::size_t>(mc_blk) * kc_blk, static_cast<std::size_t>(kc_blk) * nc_blk)) {
+  if (!reserve_gemm_workspace()) {  // a no-op after the thread's first call
     gemm_reference(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
     return;
   }
@@ -456,3 +487,7 @@ inline void gemm(trans ta, trans tb, int M, int N, int K, const float* A, int ld
 }
 
 }  // namespace staticnet::cpu
+
+#undef STATICNET_GEMM_UNROLL
+#undef STATICNET_GEMM_INLINE
+#undef STATICNET_GEMM_TRANSPOSE8

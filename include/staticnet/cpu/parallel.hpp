@@ -32,7 +32,8 @@ class thread_pool {
     threads = std::max(1, threads);
     stopping_ = false;
     workers_.reserve(static_cast<std::size_t>(threads - 1));
-    for (int t = 1; t < threads; ++t) workers_.emplace_back([this, t] { worker(t); });
+    const std::size_t generation = generation_;  // new workers wait for the next task, not a past one
+    for (int t = 1; t < threads; ++t) workers_.emplace_back([this, t, generation] { worker(t, generation); });
   }
 
   /// Runs body(begin_t, end_t) on every thread t over an even split of [begin, end).
@@ -70,8 +71,7 @@ class thread_pool {
   }
 
  private:
-  void worker(int t) {
-    std::size_t seen = 0;
+  void worker(int t, std::size_t seen) {
     for (;;) {
       std::function<void(int)>* task = nullptr;
       {

@@ -11,16 +11,20 @@
 //    (count_include_pad=true; taps past the padded border, possible with
 //    ceil_mode, do not count) or inside the real input (count_include_pad=false).
 //    Dilation (not a torch AvgPool2d option) is honoured by counting taps.
-// Forward kernels run parallel over output rows, backward over planes; the
+// Forward kernels run parallel over output rows, backward over planes. The
 // interior of each row (windows fully inside the input horizontally) is
 // vectorised over output columns with xsimd (contiguous loads for stride 1,
-// gather/scatter otherwise); borders and short rows take the scalar path.
+// gather/scatter otherwise), borders take the scalar path; planes too narrow
+// for that are vectorised over the flattened output plane (per-lane gathers
+// with bounds masks) and run parallel over planes. Tiny planes (fewer outputs
+// than one vector) and the backward border columns are scalar.
 #pragma once
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <utility>
 
 #include "activation.hpp"
@@ -54,18 +58,52 @@ inline std::pair<int, int> pool_interior_cols(const pool_geom& g) noexcept {
   return {std::min(lo, hi), hi};
 }
 
+/// Stride-2 loads by deinterleaving two contiguous loads (x86 archs: SSE2 and
+/// up have xsimd::swizzle); gathers are slow on many x86 cores.
+template <class Base>
+inline constexpr bool pool_arch_is =
+    std::is_same_v<xsimd::default_arch, Base> || std::is_base_of_v<Base, xsimd::default_arch>;
+inline constexpr bool pool_has_swizzle =
+    pool_arch_is<xsimd::sse2> || pool_arch_is<xsimd::avx> || pool_arch_is<xsimd::avx512f>;
+
+struct pool_even_lo {  // lane l < vlen/2 takes element 2l of the first load
+  static constexpr std::uint32_t get(std::size_t i, std::size_t n) { return static_cast<std::uint32_t>((2 * i) % n); }
+};
+struct pool_even_hi {  // lane l >= vlen/2 takes element 2l + 1 - vlen of the second load (p + vlen - 1)
+  static constexpr std::uint32_t get(std::size_t i, std::size_t n) {
+    return static_cast<std::uint32_t>((2 * i + 1) % n);
+  }
+};
+
 struct pool_lanes {
   vf col;   // lane * sw, as float
   vi gidx;  // lane * sw, as int32 (gather/scatter offsets)
+  xsimd::batch_bool<float> low_half;
   explicit pool_lanes(int sw) noexcept {
     alignas(64) float f[vlen];
     alignas(64) std::int32_t i[vlen];
-    for (std::size_t l = 0; l < vlen; ++l) {
-      i[l] = static_cast<std::int32_t>(l) * sw;
-      f[l] = static_cast<float>(i[l]);
+    alignas(64) float l[vlen];
+    for (std::size_t k = 0; k < vlen; ++k) {
+      i[k] = static_cast<std::int32_t>(k) * sw;
+      f[k] = static_cast<float>(i[k]);
+      l[k] = static_cast<float>(k);
     }
     col = vf::load_unaligned(f);
     gidx = vi::load_unaligned(i);
+    low_half = vf::load_unaligned(l) < vf(static_cast<float>(vlen / 2));
+  }
+  /// p[0], p[sw], ..., p[(vlen-1)*sw]; reads nothing past the last of these.
+  vf load(const float* p, int sw) const noexcept {
+    if (sw == 1) return vf::load_unaligned(p);
+    if constexpr (pool_has_swizzle && vlen >= 2) {
+      if (sw == 2) {
+        using vu = xsimd::batch<std::uint32_t>;
+        const vf a = xsimd::swizzle(vf::load_unaligned(p), xsimd::make_batch_constant<vu, pool_even_lo>());
+        const vf b = xsimd::swizzle(vf::load_unaligned(p + vlen - 1), xsimd::make_batch_constant<vu, pool_even_hi>());
+        return xsimd::select(low_half, a, b);
+      }
+    }
+    return vf::gather(p, gidx);
   }
 };
 
@@ -90,10 +128,9 @@ inline void maxpool_row(const pool_geom& g, const pool_lanes& lanes, const float
       for (int ih = ih0; ih < ih1; ih += g.dh)
         for (int iw = iw0; iw < iw1; iw += g.dw) {
           const float v = xp[ih * W + iw];
-          if (v > best || std::isnan(v)) {
-            best = v;
-            bi = ih * W + iw;
-          }
+          const bool take = v > best || std::isnan(v);  // branch-free select
+          best = take ? v : best;
+          bi = take ? ih * W + iw : bi;
         }
     }
     yr[ow] = best;
@@ -107,22 +144,27 @@ inline void maxpool_row(const pool_geom& g, const pool_lanes& lanes, const float
   int ow = 0;
   if (vec) {
     for (; ow < lo; ++ow) scalar(ow);
-    for (; ow + static_cast<int>(vlen) <= hi; ow += static_cast<int>(vlen)) {
-      const int wstart = ow * g.sw - g.pw;
+    auto block = [&](int o0) {
+      const int wstart = o0 * g.sw - g.pw;
       vf best(ninf);
       vf bidx = vf(static_cast<float>(ih0 * W + wstart)) + lanes.col;
       for (int ih = ih0; ih < ih1; ih += g.dh) {
         const float* rowp = xp + ih * W;
         for (int k = 0; k < g.kw; ++k) {
           const int iw = wstart + k * g.dw;
-          const vf v = g.sw == 1 ? vf::load_unaligned(rowp + iw) : vf::gather(rowp + iw, lanes.gidx);
+          const vf v = lanes.load(rowp + iw, g.sw);
           const auto take = (v > best) | xsimd::isnan(v);
           best = xsimd::select(take, v, best);
           bidx = xsimd::select(take, vf(static_cast<float>(ih * W + iw)) + lanes.col, bidx);
         }
       }
-      best.store_unaligned(yr + ow);
-      xsimd::to_int(bidx).store_unaligned(ar + ow);
+      best.store_unaligned(yr + o0);
+      xsimd::to_int(bidx).store_unaligned(ar + o0);
+    };
+    for (; ow + static_cast<int>(vlen) <= hi; ow += static_cast<int>(vlen)) block(ow);
+    if (ow < hi) {  // last partial block: recompute an overlapping full one (idempotent)
+      block(hi - static_cast<int>(vlen));
+      ow = hi;
     }
   }
   for (; ow < g.w_out; ++ow) scalar(ow);
@@ -187,17 +229,22 @@ inline void avgpool_row(const pool_geom& g, const pool_lanes& lanes, const float
   if (vt.real > 0 && hi - lo >= static_cast<int>(vlen)) {
     for (; ow < lo; ++ow) scalar(ow);
     const vf vdiv(static_cast<float>((g.count_include_pad ? vt.padded : vt.real) * g.kw));
-    for (; ow + static_cast<int>(vlen) <= hi; ow += static_cast<int>(vlen)) {
-      const int wstart = ow * g.sw - g.pw;
+    auto block = [&](int o0) {
+      const int wstart = o0 * g.sw - g.pw;
       vf s(0.0f);
       for (int ih = vt.ih0; ih < vt.ih1; ih += g.dh) {
         const float* rowp = xp + ih * W;
         for (int k = 0; k < g.kw; ++k) {
           const int iw = wstart + k * g.dw;
-          s += g.sw == 1 ? vf::load_unaligned(rowp + iw) : vf::gather(rowp + iw, lanes.gidx);
+          s += lanes.load(rowp + iw, g.sw);
         }
       }
-      (s / vdiv).store_unaligned(yr + ow);
+      (s / vdiv).store_unaligned(yr + o0);
+    };
+    for (; ow + static_cast<int>(vlen) <= hi; ow += static_cast<int>(vlen)) block(ow);
+    if (ow < hi) {  // last partial block: recompute an overlapping full one (idempotent)
+      block(hi - static_cast<int>(vlen));
+      ow = hi;
     }
   }
   for (; ow < g.w_out; ++ow) scalar(ow);
@@ -241,6 +288,88 @@ inline void avgpool_row_backward(const pool_geom& g, const pool_lanes& lanes, co
   for (; ow < g.w_out; ++ow) scalar(ow);
 }
 
+/// Narrow planes (too few interior columns for a full row vector) are
+/// vectorised over the flattened output plane instead: each lane carries its
+/// own (oh, ow), taps are gathered with per-lane bounds masks.
+inline bool pool_use_flat(const pool_geom& g) noexcept {
+  const auto [lo, hi] = pool_interior_cols(g);
+  return hi - lo < static_cast<int>(vlen) && static_cast<long long>(g.h_out) * g.w_out >= static_cast<long long>(vlen) &&
+         static_cast<long long>(g.h_in) * g.w_in < (1LL << 24);
+}
+
+/// Window origins (oh*sh - ph, ow*sw - pw) of the flattened outputs o0 .. o0+vlen-1.
+inline void pool_flat_origins(const pool_geom& g, int o0, vf& ihb, vf& iwb) noexcept {
+  alignas(64) float hb[vlen], wb[vlen];
+  for (std::size_t l = 0; l < vlen; ++l) {
+    const int o = o0 + static_cast<int>(l);
+    const int oh = o / g.w_out, ow = o - oh * g.w_out;
+    hb[l] = static_cast<float>(oh * g.sh - g.ph);
+    wb[l] = static_cast<float>(ow * g.sw - g.pw);
+  }
+  ihb = vf::load_unaligned(hb);
+  iwb = vf::load_unaligned(wb);
+}
+
+inline void maxpool_plane_flat(const pool_geom& g, const float* xp, float* yp, std::int32_t* ap) noexcept {
+  const int P = g.h_out * g.w_out;
+  const vf vH(static_cast<float>(g.h_in)), vW(static_cast<float>(g.w_in)), zero(0.0f);
+  const vf ninf(-std::numeric_limits<float>::infinity());
+  auto block = [&](int o0) {
+    vf ihb, iwb;
+    pool_flat_origins(g, o0, ihb, iwb);
+    vf best = ninf, bidx(-1.0f);
+    for (int a = 0; a < g.kh; ++a) {
+      const vf ih = ihb + vf(static_cast<float>(a * g.dh));
+      const auto row_ok = (ih >= zero) & (ih < vH);
+      const vf row = ih * vW;
+      for (int b = 0; b < g.kw; ++b) {
+        const vf iw = iwb + vf(static_cast<float>(b * g.dw));
+        const auto ok = row_ok & (iw >= zero) & (iw < vW);
+        const vf idx = xsimd::select(ok, row + iw, zero);
+        const vf v = vf::gather(xp, xsimd::to_int(idx));
+        // torch: first valid tap initialises the index; then v > max || isnan(v)
+        const auto take = ok & ((v > best) | xsimd::isnan(v) | (bidx < zero));
+        best = xsimd::select(take, v, best);
+        bidx = xsimd::select(take, idx, bidx);
+      }
+    }
+    best.store_unaligned(yp + o0);
+    xsimd::to_int(bidx).store_unaligned(ap + o0);
+  };
+  int o = 0;
+  for (; o + static_cast<int>(vlen) <= P; o += static_cast<int>(vlen)) block(o);
+  if (o < P) block(P - static_cast<int>(vlen));  // overlapping last block (idempotent)
+}
+
+inline void avgpool_plane_flat(const pool_geom& g, const float* xp, float* yp) noexcept {
+  const int P = g.h_out * g.w_out;
+  const vf vH(static_cast<float>(g.h_in)), vW(static_cast<float>(g.w_in)), zero(0.0f), one(1.0f);
+  const vf vHp(static_cast<float>(g.h_in + g.ph)), vWp(static_cast<float>(g.w_in + g.pw));
+  auto block = [&](int o0) {
+    vf ihb, iwb;
+    pool_flat_origins(g, o0, ihb, iwb);
+    vf sum(0.0f), real(0.0f), padded(0.0f);
+    for (int a = 0; a < g.kh; ++a) {
+      const vf ih = ihb + vf(static_cast<float>(a * g.dh));
+      const auto row_ok = (ih >= zero) & (ih < vH);
+      const auto row_pad = ih < vHp;
+      const vf row = ih * vW;
+      for (int b = 0; b < g.kw; ++b) {
+        const vf iw = iwb + vf(static_cast<float>(b * g.dw));
+        const auto ok = row_ok & (iw >= zero) & (iw < vW);
+        const vf v = vf::gather(xp, xsimd::to_int(xsimd::select(ok, row + iw, zero)));
+        sum += xsimd::select(ok, v, zero);
+        real += xsimd::select(ok, one, zero);
+        padded += xsimd::select(row_pad & (iw < vWp), one, zero);
+      }
+    }
+    (sum / (g.count_include_pad ? padded : real)).store_unaligned(yp + o0);
+  };
+  int o = 0;
+  for (; o + static_cast<int>(vlen) <= P; o += static_cast<int>(vlen)) block(o);
+  if (o < P) block(P - static_cast<int>(vlen));  // overlapping last block (idempotent)
+}
+
 inline std::size_t pool_row_grain(const pool_geom& g) noexcept {
   const std::size_t work = static_cast<std::size_t>(std::max(1, g.w_out)) * std::max(1, g.kh) * std::max(1, g.kw);
   return std::max<std::size_t>(1, (std::size_t{1} << 15) / work);
@@ -255,6 +384,14 @@ inline void maxpool_forward(const pool_geom& g, int n, const float* x, float* y,
   const std::size_t in_plane = static_cast<std::size_t>(g.h_in) * g.w_in;
   const std::size_t out_plane = static_cast<std::size_t>(g.h_out) * g.w_out;
   const std::size_t rows = static_cast<std::size_t>(n) * g.c * g.h_out;
+  if (pool_use_flat(g)) {
+    chunked(static_cast<std::size_t>(n) * g.c, std::max<std::size_t>(1, pool_row_grain(g) / g.h_out),
+            [&](std::size_t pb, std::size_t pe) {
+              for (std::size_t p = pb; p < pe; ++p)
+                maxpool_plane_flat(g, x + p * in_plane, y + p * out_plane, argmax + p * out_plane);
+            });
+    return;
+  }
   const pool_lanes lanes(g.sw);
   chunked(rows, pool_row_grain(g), [&](std::size_t rb, std::size_t re) {
     for (std::size_t r = rb; r < re; ++r) {
@@ -295,6 +432,13 @@ inline void avgpool_forward(const pool_geom& g, int n, const float* x, float* y)
   const std::size_t in_plane = static_cast<std::size_t>(g.h_in) * g.w_in;
   const std::size_t out_plane = static_cast<std::size_t>(g.h_out) * g.w_out;
   const std::size_t rows = static_cast<std::size_t>(n) * g.c * g.h_out;
+  if (pool_use_flat(g)) {
+    chunked(static_cast<std::size_t>(n) * g.c, std::max<std::size_t>(1, pool_row_grain(g) / g.h_out),
+            [&](std::size_t pb, std::size_t pe) {
+              for (std::size_t p = pb; p < pe; ++p) avgpool_plane_flat(g, x + p * in_plane, y + p * out_plane);
+            });
+    return;
+  }
   const pool_lanes lanes(g.sw);
   chunked(rows, pool_row_grain(g), [&](std::size_t rb, std::size_t re) {
     for (std::size_t r = rb; r < re; ++r) {

@@ -1,0 +1,25 @@
+// staticnet/core.hpp: the compile-time core — layers, topology, shapes, facts,
+// rules and the summary — without the engine. Enough for static checks, and
+// what CUDA sources include (it compiles under nvcc).
+#pragma once
+#include "core/fixed_string.hpp"
+#include "core/op.hpp"
+#include "core/options.hpp"
+#include "core/shape.hpp"
+#include "core/type_list.hpp"
+#include "errors.hpp"
+#include "infer.hpp"
+#include "layers/activation.hpp"
+#include "layers/batchnorm.hpp"
+#include "layers/conv.hpp"
+#include "layers/dropout.hpp"
+#include "layers/linear.hpp"
+#include "layers/pooling.hpp"
+#include "topology.hpp"
+#include "plan.hpp"
+#include "network.hpp"
+#include "facts.hpp"
+#include "rules.hpp"
+#include "assignments.hpp"
+#include "summary.hpp"
+#include "version.hpp"
