@@ -1,9 +1,27 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds staticnet with its tests and runs them all.
+# Installs dependencies, builds staticnet with its tests and runs them all:
+#  1. the whole suite (unit, parity, gradient-check, compile-fail, header and
+#     installed-package tests) in a Release build;
+#  2. the engine and trainer tests again under AddressSanitizer and
+#     UndefinedBehaviorSanitizer (STATICNET_SANITIZE=ON).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
+JOBS=$(nproc)
 BUILD_DIR=${BUILD_DIR:-build-tests}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DSTATICNET_BUILD_TESTS=ON -DSTATICNET_BUILD_EXAMPLES=ON
-cmake --build "$BUILD_DIR" -j"$(nproc)"
-ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)"
+cmake --build "$BUILD_DIR" -j"$JOBS"
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$JOBS"
+
+if [ "${STATICNET_SKIP_SANITIZERS:-0}" != "1" ]; then
+  SAN_DIR=${SAN_DIR:-build-sanitize}
+  SAN_TESTS=(test_model_parity test_model_gradcheck test_model_errors test_cpu_conv test_cpu_layers
+             test_cpu_gemm test_adam test_data test_augment test_checkpoint test_trainer)
+  cmake -S . -B "$SAN_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTATICNET_SANITIZE=ON \
+        -DSTATICNET_BUILD_TESTS=ON -DSTATICNET_BUILD_EXAMPLES=OFF -DSTATICNET_CUDA=OFF
+  cmake --build "$SAN_DIR" -j"$JOBS" --target "${SAN_TESTS[@]}"
+  regex="^($(IFS='|'; echo "${SAN_TESTS[*]}"))\$"
+  # fontconfig (under cairo) keeps allocations until exit: not ours.
+  LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir "$SAN_DIR" --output-on-failure -j"$JOBS" -R "$regex"
+fi

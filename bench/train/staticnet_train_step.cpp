@@ -57,6 +57,7 @@ void measure(const char* name, int batch, int steps, bool profile) {
   }
 
   model->eval();
+  model->fold_batchnorm();  // inference as a user would run it: conv + BN folded
   model->forward(x, batch);
   t0 = std::chrono::steady_clock::now();
   for (int s = 0; s < steps; ++s) model->forward(x, batch);

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -45,6 +46,7 @@ struct options {
   int workers = 1;
   bool resume = false;
   std::optional<fs::path> evaluate;
+  std::optional<fs::path> augment_grid;
   int progress = -1;
 };
 
@@ -63,7 +65,8 @@ inline void usage(std::string_view program, std::ostream& os) {
      << "  --out DIR            run directory: checkpoints, log.jsonl, PNG reports (runs/<network>)\n"
      << "  --resume             continue from DIR/last.safetensors\n"
      << "  --evaluate CKPT      evaluate a checkpoint on the test set and exit\n"
-     << "  --plain              plain progress lines instead of a progress bar\n";
+     << "  --plain              plain progress lines instead of a progress bar\n"
+     << "  --augment-grid PNG   write a grid of 32 augmented training samples and exit\n";
 }
 
 /// Parses argv; returns the exit code to return now (0 for --help, 2 for a
@@ -105,6 +108,7 @@ inline std::optional<int> parse(int argc, char** argv, options& o) {
       else if (a == "--resume") o.resume = true;
       else if (a == "--evaluate") o.evaluate = fs::path(value());
       else if (a == "--plain") o.progress = 0;
+      else if (a == "--augment-grid") o.augment_grid = fs::path(value());
       else {
         std::cerr << argv[0] << ": unknown option '" << a << "'\n";
         usage(argv[0], std::cerr);
@@ -148,24 +152,51 @@ inline std::pair<sn::data::dataset, sn::data::dataset> load_cifar(const options&
   return {sn::data::load_cifar10_files(batches, classes), sn::data::load_cifar10_files({held_out}, classes)};
 }
 
+/// Calls `use` with the exercise's augmentation pipeline, ending with `last` (Normalize).
+template <class Last, class Use>
+auto with_pipeline(augmentation kind, const sn::data::channel_stats& st, const Last& last, Use&& use) {
+  namespace aug = sn::augment;
+  const double m0 = 255 * st.mean[0], m1 = 255 * st.mean[1], m2 = 255 * st.mean[2];
+  const aug::CoarseDropout hole{.max_holes = 1, .max_height = 16, .max_width = 16, .min_holes = 1,
+                                .min_height = 16, .min_width = 16, .fill_value = {m0, m1, m2}, .p = 0.5};
+  const aug::ShiftScaleRotate ssr{.shift_limit = 0.0625, .scale_limit = 0.1, .rotate_limit = 15, .p = 0.5};
+  switch (kind) {
+    case augmentation::s9: return use(aug::Compose{aug::HorizontalFlip{}, ssr, hole, last});
+    case augmentation::s7: return use(aug::Compose{aug::HorizontalFlip{}, ssr, hole, aug::ToGray{.p = 0.1}, last});
+    case augmentation::standard:
+    default:
+      return use(aug::Compose{aug::PadIfNeeded{.min_height = 40, .min_width = 40, .border_mode = aug::BORDER_REFLECT_101},
+                              aug::RandomCrop{.height = 32, .width = 32}, aug::HorizontalFlip{}, last});
+  }
+}
+
 inline sn::data::sample_transform train_pipeline(augmentation kind, const sn::data::channel_stats& st) {
   namespace aug = sn::augment;
   const aug::Normalize norm{.mean = {st.mean[0], st.mean[1], st.mean[2]}, .std = {st.std[0], st.std[1], st.std[2]},
                             .max_pixel_value = 255.0};
-  const double m0 = 255 * st.mean[0], m1 = 255 * st.mean[1], m2 = 255 * st.mean[2];
-  const aug::CoarseDropout hole{.max_holes = 1, .max_height = 16, .max_width = 16, .min_holes = 1,
-                                .min_height = 16, .min_width = 16, .fill_value = {m0, m1, m2}, .p = 0.5};
-  switch (kind) {
-    case augmentation::s9:
-      return aug::Compose{aug::HorizontalFlip{}, aug::ShiftScaleRotate{.shift_limit = 0.0625, .scale_limit = 0.1, .rotate_limit = 15}, hole, norm};
-    case augmentation::s7:
-      return aug::Compose{aug::HorizontalFlip{}, aug::ShiftScaleRotate{.shift_limit = 0.0625, .scale_limit = 0.1, .rotate_limit = 15}, hole,
-                          aug::ToGray{.p = 0.1}, norm};
-    case augmentation::standard:
-      return aug::Compose{aug::PadIfNeeded{.min_height = 40, .min_width = 40, .border_mode = aug::BORDER_REFLECT_101},
-                          aug::RandomCrop{.height = 32, .width = 32}, aug::HorizontalFlip{}, norm};
-  }
-  return {};
+  return with_pipeline(kind, st, norm, [](auto pipeline) { return sn::data::sample_transform(pipeline); });
+}
+
+/// Writes a PNG grid of `count` augmented training samples (as the model sees them, before Normalize).
+inline void write_augmented_grid(augmentation kind, const sn::data::channel_stats& st, const sn::data::dataset& d,
+                                 const fs::path& png, std::uint64_t seed, int count = 32) {
+  namespace aug = sn::augment;
+  std::vector<sn::report::labelled_image> cells;
+  std::mt19937_64 rng(seed);
+  const aug::Normalize norm{.mean = {st.mean[0], st.mean[1], st.mean[2]}, .std = {st.std[0], st.std[1], st.std[2]},
+                            .max_pixel_value = 255.0};
+  with_pipeline(kind, st, norm, [&](auto pipeline) {  // apply() stops before Normalize
+    for (int i = 0; i < count && i < d.size(); ++i) {
+      aug::image in(d.height(), d.width(), d.channels());
+      const std::uint8_t* p = d.image(static_cast<std::size_t>(i));
+      std::copy(p, p + in.data.size(), in.data.begin());
+      const aug::image out = pipeline.apply(in, rng);
+      cells.push_back({out.data, out.height, out.width, out.channels,
+                       d.classes.empty() ? std::string() : d.classes[static_cast<std::size_t>(d.labels(static_cast<std::size_t>(i)))]});
+    }
+    return 0;
+  });
+  sn::report::image_grid(png, cells, 8, 3);
 }
 
 template <sn::network Net>
@@ -183,6 +214,11 @@ int train_network(const options& o, std::string_view name, augmentation kind) {
   std::cout << "train " << train_set.size() << " images, test " << test_set.size() << " images; mean ("
             << st.mean[0] << ", " << st.mean[1] << ", " << st.mean[2] << "), std (" << st.std[0] << ", "
             << st.std[1] << ", " << st.std[2] << ")\n";
+  if (o.augment_grid) {
+    write_augmented_grid(kind, st, train_set, *o.augment_grid, o.seed);
+    std::cout << "wrote " << o.augment_grid->string() << "\n";
+    return 0;
+  }
   sn::data::batch_loader test(test_set, 128, false, false, o.seed, sn::data::normalize_transform(st));
   auto model = std::make_unique<M>(o.seed);
   if (o.evaluate) {

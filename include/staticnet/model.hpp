@@ -9,7 +9,9 @@
 // Parameters, their gradients and the BatchNorm buffers live in one aligned
 // allocation whose size is a compile-time fact; activations, saved state and
 // gradient buffers live in a workspace planned at compile time for MaxBatch
-// images. Nothing is allocated inside forward() or backward().
+// images. Nothing is allocated inside forward() or backward() (the thread
+// pool's tasks are non-owning references; only a change of the thread count
+// re-sizes the convolution scratch, once, at the next forward()).
 #pragma once
 #include <algorithm>
 #include <array>
@@ -102,14 +104,9 @@ class Model {
     state_ = detail::aligned_zeros<float>(static_cast<std::size_t>(state_floats));
     grad_size_ = static_cast<std::size_t>(MaxBatch) * static_cast<std::size_t>(exec.max_numel);
     grad_levels_ = static_cast<std::size_t>(exec.max_depth) + 1;
-    std::size_t scratch = 0;
-    for (std::size_t i = 0; i < op_count; ++i)
-      if (plan.rows[i].desc.kind == op_kind::conv)
-        scratch = std::max(scratch, cpu::conv_scratch_floats(detail::conv_geometry(plan.rows[i]), MaxBatch,
-                                                             cpu::num_threads()));
-    scratch_size_ = scratch;
+    plan_scratch();
     const std::size_t floats = static_cast<std::size_t>(MaxBatch) * static_cast<std::size_t>(exec.act_per_image) +
-                               static_cast<std::size_t>(exec.saved) + 3 * grad_levels_ * grad_size_ + scratch_size_;
+                               static_cast<std::size_t>(exec.saved) + 3 * grad_levels_ * grad_size_;
     work_ = detail::aligned_zeros<float>(floats);
     aux_ = detail::aligned_zeros<std::uint8_t>(static_cast<std::size_t>(MaxBatch) *
                                                static_cast<std::size_t>(exec.aux_per_image));
@@ -137,8 +134,10 @@ class Model {
                                         ? std::int64_t{r.in.c / r.f.groups} * r.f.g.kh * r.f.g.kw
                                         : std::int64_t{r.in.c};
         const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
-        std::uniform_real_distribution<double> u(-bound, bound);
-        for (std::int64_t j = 0; j < e.weight + e.bias; ++j) w[j] = static_cast<float>(u(rng));
+        // uniform in [-bound, bound) from the generator's top 53 bits: the same
+        // values with every standard library (unlike std::uniform_real_distribution).
+        for (std::int64_t j = 0; j < e.weight + e.bias; ++j)
+          w[j] = static_cast<float>(bound * (2.0 * static_cast<double>(rng() >> 11) * 0x1.0p-53 - 1.0));
       } else if (r.desc.kind == op_kind::batchnorm) {
         for (std::int64_t j = 0; j < e.weight; ++j) w[j] = 1.0f, w[e.weight + j] = 0.0f;
         float* b = buffers() + e.buffer;
@@ -146,9 +145,77 @@ class Model {
       }
     }
     zero_grad();
+    dropout_seed_ = seed * 0xD6E8FEB86659FD93ull + 0x5EEDull;
+    steps_ = 0;
   }
 
   void train(bool on = true) noexcept { training_ = on; }
+
+  /// For each row: the BatchNorm row that directly follows this conv and can be
+  /// folded into it (-1 otherwise). Known at compile time.
+  static constexpr std::array<int, op_count> fold_target = [] {
+    std::array<int, op_count> t{};
+    t.fill(-1);
+    for (std::size_t i = 1; i < op_count; ++i) {
+      const std::size_t c = i - 1;
+      if (Net::plan.rows[i].desc.kind == op_kind::batchnorm && Net::plan.rows[c].is_conv() &&
+          exec.rows[i].src == static_cast<int>(c) && exec.rows[c].storage == static_cast<int>(c))
+        t[c] = static_cast<int>(i);
+    }
+    return t;
+  }();
+  /// Number of conv + BatchNorm pairs fold_batchnorm() folds.
+  static constexpr int foldable_pairs = [] {
+    int n = 0;
+    for (int t : fold_target) n += t >= 0;
+    return n;
+  }();
+
+  /// Conv + BatchNorm folding for inference: every BatchNorm that directly
+  /// follows a conv is folded into it (W' = W * g / sqrt(var + eps),
+  /// b' = beta + (b - mean) * g / sqrt(var + eps), from the current parameters
+  /// and running statistics), so eval-mode forwards run the conv alone and
+  /// skip the BatchNorm. Training-mode forwards ignore the folding. Call it
+  /// again after the parameters change (training, loading a checkpoint);
+  /// unfold_batchnorm() turns it off. The folded weights live in their own
+  /// buffer, allocated here. Returns the number of folded pairs. While folded,
+  /// layer_output() of a folded conv is not meaningful (its output is written
+  /// straight into the BatchNorm's buffer).
+  int fold_batchnorm() {
+    std::size_t floats = 0;
+    for (std::size_t c = 0; c < op_count; ++c)
+      if (fold_target[c] >= 0) floats += static_cast<std::size_t>(exec.rows[c].weight + plan.rows[c].out.c);
+    folded_ = detail::aligned_zeros<float>(floats);
+    std::size_t offset = 0;
+    for (std::size_t c = 0; c < op_count; ++c) {
+      folded_offset_[c] = -1;
+      if (fold_target[c] < 0) continue;
+      const plan_row& r = plan.rows[c];
+      const exec_row& e = exec.rows[c];
+      const exec_row& bn = exec.rows[static_cast<std::size_t>(fold_target[c])];
+      const float* w = params() + e.param;
+      const float* gamma = params() + bn.param;
+      const float* beta = gamma + r.out.c;
+      const float* mean = buffers() + bn.buffer;
+      const float* var = mean + r.out.c;
+      float* fw = folded_.get() + offset;
+      float* fb = fw + e.weight;
+      const std::int64_t per_channel = e.weight / r.out.c;
+      for (int ch = 0; ch < r.out.c; ++ch) {
+        const double s = static_cast<double>(gamma[ch]) / std::sqrt(static_cast<double>(var[ch]) + bn_eps);
+        for (std::int64_t k = 0; k < per_channel; ++k)
+          fw[ch * per_channel + k] = static_cast<float>(w[ch * per_channel + k] * s);
+        const double b = e.bias ? static_cast<double>(w[e.weight + ch]) : 0.0;
+        fb[ch] = static_cast<float>(beta[ch] + (b - mean[ch]) * s);
+      }
+      folded_offset_[c] = static_cast<std::int64_t>(offset);
+      offset += static_cast<std::size_t>(e.weight + r.out.c);
+    }
+    folding_ = true;
+    return foldable_pairs;
+  }
+  void unfold_batchnorm() noexcept { folding_ = false; }
+  [[nodiscard]] bool batchnorm_folded() const noexcept { return folding_; }
   void eval() noexcept { training_ = false; }
   [[nodiscard]] bool training() const noexcept { return training_; }
   void set_dropout_seed(std::uint64_t seed) noexcept { dropout_seed_ = seed, steps_ = 0; }
@@ -176,7 +243,7 @@ class Model {
   /// Bytes held by the model: parameters/gradients/buffers and the workspace.
   [[nodiscard]] std::size_t state_bytes() const noexcept { return static_cast<std::size_t>(state_floats) * 4; }
   [[nodiscard]] std::size_t workspace_bytes() const noexcept {
-    return work_floats_ * 4 + static_cast<std::size_t>(MaxBatch) * static_cast<std::size_t>(exec.aux_per_image);
+    return (work_floats_ + scratch_size_) * 4 + static_cast<std::size_t>(MaxBatch) * static_cast<std::size_t>(exec.aux_per_image);
   }
 
   /// Every parameter and buffer with its PyTorch-style name and shape.
@@ -263,8 +330,10 @@ class Model {
                                   std::to_string(input_numel) + " input floats (n x C x H x W), got " +
                                   std::to_string(x.size()));
     batch_ = n;
+    plan_scratch();  // a no-op unless the thread count changed
     std::memcpy(act(-1), x.data(), x.size() * sizeof(float));
-    const std::uint64_t step_seed = dropout_seed_ ^ (0x9E3779B97F4A7C15ull * ++steps_);
+    // Dropout masks: a function of (seed, training forward passes so far).
+    const std::uint64_t step_seed = dropout_seed_ ^ (0x9E3779B97F4A7C15ull * (training_ ? ++steps_ : steps_));
     for (std::size_t i = 0; i < op_count; ++i) {
       if (profiling_) {
         const auto t0 = std::chrono::steady_clock::now();
@@ -288,6 +357,7 @@ class Model {
       throw std::invalid_argument("staticnet: backward: expected " + std::to_string(n) + " x " +
                                   std::to_string(output_numel) + " gradient floats, got " +
                                   std::to_string(dout.size()));
+    plan_scratch();
     float* g = grad_buffer(0, 0);
     std::memcpy(g, dout.data(), dout.size() * sizeof(float));
     backward_from(g, n);
@@ -328,7 +398,9 @@ class Model {
 
   /// The output of the last forward().
   [[nodiscard]] const float* output() const noexcept { return act_c(exec.rows[op_count - 1].storage); }
-  /// The activation after layer number `number` (1-based, as in the summary) of the last forward().
+  /// The activation after layer number `number` (1-based, as in the summary) of
+  /// the last forward(). When a ReLU runs in place right after that layer, this
+  /// is the tensor after the ReLU.
   [[nodiscard]] std::span<const float> layer_output(int number) const {
     for (std::size_t i = 0; i < op_count; ++i)
       if (plan.rows[i].number == number)
@@ -373,9 +445,20 @@ class Model {
     return work_.get() + static_cast<std::size_t>(MaxBatch) * static_cast<std::size_t>(exec.act_per_image) +
            static_cast<std::size_t>(exec.saved) + (level * 3 + static_cast<std::size_t>(which)) * grad_size_;
   }
-  float* scratch() noexcept {
-    return work_.get() + static_cast<std::size_t>(MaxBatch) * static_cast<std::size_t>(exec.act_per_image) +
-           static_cast<std::size_t>(exec.saved) + 3 * grad_levels_ * grad_size_;
+  float* scratch() noexcept { return scratch_.get(); }
+
+  /// Sizes the convolution scratch for the current thread count (again when
+  /// cpu::set_num_threads changed it since: outside the kernels, once).
+  void plan_scratch() {
+    const int threads = cpu::num_threads();
+    if (scratch_ && threads == scratch_threads_) return;
+    std::size_t floats = 0;
+    for (std::size_t i = 0; i < op_count; ++i)
+      if (plan.rows[i].desc.kind == op_kind::conv)
+        floats = std::max(floats, cpu::conv_scratch_floats(detail::conv_geometry(plan.rows[i]), MaxBatch, threads));
+    scratch_ = detail::aligned_zeros<float>(floats);
+    scratch_size_ = floats;
+    scratch_threads_ = threads;
   }
   std::uint8_t* aux(const exec_row& e) noexcept { return aux_.get() + e.aux * MaxBatch; }
   static constexpr shape shape_of(int row) noexcept {
@@ -391,9 +474,17 @@ class Model {
     const std::size_t count = static_cast<std::size_t>(n) * static_cast<std::size_t>(r.out.numel());
     switch (r.desc.kind) {
       case op_kind::conv:
-        cpu::conv2d_forward(detail::conv_geometry(r), n, x, p, e.bias ? p + e.weight : nullptr, y, scratch());
+        if (folding_ && !training_ && fold_target[i] >= 0) {
+          const float* fw = folded_.get() + folded_offset_[i];
+          float* bn_out = act(exec.rows[static_cast<std::size_t>(fold_target[i])].storage);
+          cpu::conv2d_forward(detail::conv_geometry(r), n, x, fw, fw + e.weight, bn_out, scratch());
+        } else {
+          cpu::conv2d_forward(detail::conv_geometry(r), n, x, p, e.bias ? p + e.weight : nullptr, y, scratch());
+        }
         break;
       case op_kind::batchnorm: {
+        if (folding_ && !training_ && e.src >= 0 && fold_target[static_cast<std::size_t>(e.src)] == static_cast<int>(i))
+          break;  // folded into the conv before it
         const int hw = static_cast<int>(r.in.positions());
         float* b = buffers() + e.buffer;
         if (training_)
@@ -590,6 +681,11 @@ class Model {
   detail::aligned_ptr<float> work_;
   detail::aligned_ptr<std::uint8_t> aux_;
   detail::aligned_ptr<float> dloss_;
+  detail::aligned_ptr<float> scratch_;
+  int scratch_threads_ = 0;
+  detail::aligned_ptr<float> folded_;
+  std::array<std::int64_t, op_count> folded_offset_{};
+  bool folding_ = false;
   std::size_t work_floats_ = 0;
   std::size_t grad_size_ = 0;
   std::size_t grad_levels_ = 1;
@@ -607,7 +703,7 @@ class Model {
     profiling_ = on;
     profile_.fill({});
   }
-  /// Prints the accumulated per-layer times, slowest first share of the total.
+  /// Prints the accumulated per-layer times in execution order, with each layer's share of the total.
   void print_profile(std::ostream& os) const {
     double total = 0;
     for (const auto& p : profile_) total += p.forward + p.backward;

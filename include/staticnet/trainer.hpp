@@ -97,9 +97,9 @@ inline constexpr bool plateau_schedule = false;
 template <class O>
 inline constexpr bool plateau_schedule<ReduceLROnPlateau<O>> = true;
 
-/// "No schedule": pass sn::no_schedule{} to fit.
 }  // namespace trainer_detail
 
+/// "No schedule": pass sn::no_schedule{} to fit (the learning rate stays as set).
 struct no_schedule {};
 
 namespace trainer_detail {
@@ -258,10 +258,11 @@ evaluation evaluate(Model<Net, MaxBatch>& model, data::batch_loader& loader, flo
 }
 
 /// Trains `model` for options.epochs epochs (see the file comment).
-template <network Net, int MaxBatch, class Optimizer, class Schedule>
-fit_result fit(Model<Net, MaxBatch>& model, Optimizer& opt, Schedule& sched, data::batch_loader& train,
+template <network Net, int MaxBatch, class Optimizer, class ScheduleRef>
+fit_result fit(Model<Net, MaxBatch>& model, Optimizer& opt, ScheduleRef&& sched, data::batch_loader& train,
                data::batch_loader& test, const fit_options& o) {
   namespace td = trainer_detail;
+  using Schedule = std::remove_cvref_t<ScheduleRef>;
   using M = Model<Net, MaxBatch>;
   constexpr int classes = static_cast<int>(M::output_numel);
   if (train.batch_size() > MaxBatch)
@@ -279,6 +280,7 @@ fit_result fit(Model<Net, MaxBatch>& model, Optimizer& opt, Schedule& sched, dat
 
   fit_result result;
   int first_epoch = 1;
+  int saved_epoch = -1;  // the epoch of the checkpoint this run wrote or resumed from
   if (o.resume && std::filesystem::exists(last_path)) {
     const checkpoint_info info = load_checkpoint(last_path, model);
     restore_optimizer_state(info, model, opt);
@@ -288,8 +290,9 @@ fit_result fit(Model<Net, MaxBatch>& model, Optimizer& opt, Schedule& sched, dat
     result.best_epoch = info.template number<int>("best_epoch").value_or(0);
     result.history = td::read_log(log_path, done);
     first_epoch = done + 1;
+    saved_epoch = done;
     std::fprintf(o.out, "resumed from %s after epoch %d\n", last_path.string().c_str(), done);
-  } else if (!o.resume) {
+  } else {
     std::ofstream(log_path, std::ios::trunc);  // a fresh run starts a fresh log
   }
 
@@ -307,9 +310,10 @@ fit_result fit(Model<Net, MaxBatch>& model, Optimizer& opt, Schedule& sched, dat
       targets.assign(b.y.begin(), b.y.begin() + b.n);
       const float loss = model.forward_backward(b.x, targets, b.n, o.label_smoothing);
       if (!std::isfinite(loss)) {
-        const std::string last = std::filesystem::exists(last_path)
-                                     ? last_path.string() + " (epoch " + std::to_string(epoch - 1) + ")"
-                                     : std::string("none (no epoch finished)");
+        const std::string last =
+            saved_epoch >= 0 ? last_path.string() + " (epoch " + std::to_string(saved_epoch) + ")"
+            : std::filesystem::exists(last_path) ? last_path.string() + " (written before this run)"
+                                                 : std::string("none (no epoch finished)");
         throw training_error("staticnet: fit: the training loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") +
                              " at epoch " + std::to_string(epoch) + ", batch " + std::to_string(done + 1) +
                              "; training stopped (lower the learning rate?). The last good checkpoint is " + last);
@@ -371,6 +375,7 @@ fit_result fit(Model<Net, MaxBatch>& model, Optimizer& opt, Schedule& sched, dat
       ex.set("best_epoch", result.best_epoch);
       ex.set("test_accuracy", r.test_acc);
       save_checkpoint(last_path, model, ex);
+      saved_epoch = epoch;
       if (best) save_checkpoint(best_path, model, ex);
     }
   }

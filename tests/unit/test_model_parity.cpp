@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <memory>
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 #include <staticnet/model.hpp>
@@ -154,4 +155,48 @@ TEST(ModelParity, S7DilatedTrainingStep) {
       expect_close(want, t.data.data(), "S7 after SGD " + t.name, 2e-3f * max_abs(g.at("grad." + t.name).data) * 0.05f + 1e-6f,
                    1e-5f);
     }
+}
+
+TEST(ModelParity, ConvBatchNormFoldingKeepsEvalOutputs) {
+  // S7-dilated's BatchNorms all follow a ReLU: nothing to fold. S9's units are
+  // depthwise -> pointwise -> BN -> ReLU: 12 + 0 pairs; after a training step
+  // (non-trivial running statistics) folded eval outputs equal unfolded ones.
+  static_assert(sn::Model<assignments::S7DilatedReference, 2>::foldable_pairs == 0);
+  using S9 = assignments::S9Reference;
+  static_assert(sn::Model<S9, 2>::foldable_pairs == 12);
+  auto model = std::make_unique<sn::Model<S9, 2>>(3);
+  std::vector<float> x(2 * 3 * 32 * 32);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::cos(0.011f * static_cast<float>(i * i % 977));
+  std::vector<std::int32_t> target{3, 7};
+  model->forward_backward(x, target, 2);  // updates the running statistics
+  model->eval();
+  auto plain = model->forward(x, 2);
+  const std::vector<float> want(plain.begin(), plain.end());
+  EXPECT_EQ(model->fold_batchnorm(), 12);
+  auto folded = model->forward(x, 2);
+  expect_close(want, folded.data(), "folded S9 eval output", 1e-4f, 1e-3f);
+
+  using ConvBn = sn::Network<sn::Input<3, 6, 6>, sn::Conv2d<conv{.out = 4, .kernel = 3, .padding = 1}>, sn::BatchNorm2d,
+                             sn::DepthwiseConv2d<conv{.kernel = 3, .padding = 1, .bias = false}>, sn::BatchNorm2d,
+                             sn::ReLU, sn::GlobalAvgPool, sn::Flatten>;
+  static_assert(sn::Model<ConvBn, 4>::foldable_pairs == 2);
+  sn::Model<ConvBn, 4> m(5);
+  std::vector<float> xin(4 * 108);
+  for (std::size_t i = 0; i < xin.size(); ++i) xin[i] = std::sin(0.37f * static_cast<float>(i));
+  std::vector<float> dout(4 * 4, 0.1f);
+  m.forward(xin, 4);
+  m.backward(dout);  // running statistics move away from 0 / 1
+  for (auto& t : m.named_tensors())
+    if (t.trainable)
+      for (std::size_t k = 0; k < t.data.size(); ++k) t.data[k] += 0.05f * static_cast<float>(k % 5);
+  m.eval();
+  auto a = m.forward(xin, 4);
+  const std::vector<float> ref(a.begin(), a.end());
+  EXPECT_EQ(m.fold_batchnorm(), 2);
+  auto b = m.forward(xin, 4);
+  expect_close(ref, b.data(), "folded conv+BN eval output", 1e-5f, 1e-4f);
+  m.train();  // training ignores the folding
+  m.forward(xin, 4);
+  m.unfold_batchnorm();
+  EXPECT_FALSE(m.batchnorm_folded());
 }

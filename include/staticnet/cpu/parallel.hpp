@@ -50,30 +50,36 @@ class thread_pool {
       return std::pair<int, int>{begin + static_cast<int>(static_cast<long long>(n) * t / threads),
                                  begin + static_cast<int>(static_cast<long long>(n) * (t + 1) / threads)};
     };
-    std::function<void(int)> task = [&](int t) {
+    auto run = [&](int t) {
       if (t >= threads) return;
       auto [b, e] = chunk(t);
       body(b, e);
     };
+    // A non-owning, non-allocating handle on `run` for the workers.
+    task_ref task{&run, [](const void* ctx, int t) { (*static_cast<const decltype(run)*>(ctx))(t); }};
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      task_ = &task;
+      task_ = task;
       pending_ = static_cast<int>(workers_.size());
       ++generation_;
     }
     wake_.notify_all();
     in_parallel_ = true;
-    task(0);
+    run(0);
     in_parallel_ = false;
     std::unique_lock<std::mutex> lock(mutex_);
     done_.wait(lock, [this] { return pending_ == 0; });
-    task_ = nullptr;
+    task_ = {};
   }
 
  private:
+  struct task_ref {
+    const void* ctx = nullptr;
+    void (*call)(const void*, int) = nullptr;
+  };
   void worker(int t, std::size_t seen) {
     for (;;) {
-      std::function<void(int)>* task = nullptr;
+      task_ref task;
       {
         std::unique_lock<std::mutex> lock(mutex_);
         wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
@@ -81,7 +87,7 @@ class thread_pool {
         seen = generation_;
         task = task_;
       }
-      (*task)(t);
+      task.call(task.ctx, t);
       {
         std::lock_guard<std::mutex> lock(mutex_);
         if (--pending_ == 0) done_.notify_one();
@@ -101,7 +107,7 @@ class thread_pool {
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_, done_;
-  std::function<void(int)>* task_ = nullptr;
+  task_ref task_{};
   std::size_t generation_ = 0;
   int pending_ = 0;
   bool stopping_ = false;

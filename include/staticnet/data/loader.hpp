@@ -6,7 +6,7 @@
 //   data::batch b;                       // reuse it: the loader then allocates nothing per batch
 //   for (int epoch = 0; epoch < epochs; ++epoch) {
 //     loader.start_epoch(epoch);
-//     while (loader.next(b)) model.train_step(b.x.data(), b.y.data(), b.n);
+//     while (loader.next(b)) { model.forward_backward(b.x, b.y, b.n); opt.step(model); }
 //   }
 //
 // Reproducibility: epoch e's order is a permutation drawn from (seed, e) only
