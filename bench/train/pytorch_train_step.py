@@ -10,9 +10,15 @@ import sys
 import time
 from collections import OrderedDict
 
+import os
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+# The S7-dilated reference, exactly as the golden files build it (same module names).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "golden"))
+from generate import s7_dilated  # noqa: E402
 
 
 def sep_unit(cin, cout, dil=1):
@@ -28,23 +34,6 @@ def s9():
         cin = c
     layers += [nn.AdaptiveAvgPool2d(1), nn.Conv2d(224, 10, 1), nn.Flatten(), nn.LogSoftmax(dim=1)]
     return nn.Sequential(*layers)
-
-
-def s7_dilated():
-    def crb(cin, cout):
-        return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.ReLU(), nn.BatchNorm2d(cout)]
-
-    def dw(c):
-        return nn.Conv2d(c, c, 3, padding=1, groups=c, bias=False)
-
-    def pw(cin, cout):
-        return nn.Conv2d(cin, cout, 1, bias=False)
-
-    return nn.Sequential(*crb(3, 32), dw(32), pw(32, 64), nn.ReLU(), nn.BatchNorm2d(64), pw(64, 32),
-                         *crb(32, 32), dw(32), pw(32, 64), nn.ReLU(), nn.BatchNorm2d(64),
-                         nn.Conv2d(64, 64, 3, dilation=4, bias=False), nn.ReLU(), nn.BatchNorm2d(64),
-                         pw(64, 32), dw(32), pw(32, 64), nn.ReLU(), nn.BatchNorm2d(64), dw(64), pw(64, 128), nn.ReLU(),
-                         nn.BatchNorm2d(128), nn.AdaptiveAvgPool2d(1), pw(128, 10), nn.Flatten(), nn.LogSoftmax(dim=1))
 
 
 def main():

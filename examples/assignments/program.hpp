@@ -264,11 +264,8 @@ int run_programs(int argc, char** argv, augmentation kind, entry<Nets>... entrie
     ((first ? void() : void(std::cout << "\n"), first = false, print_network<Nets>(std::cout, entries.title)), ...);
     return 0;
   }
-  std::string chosen = o.network.empty() ? std::string() : o.network;
-  if (o.network.empty()) {
-    bool taken = false;
-    ((taken ? void() : void(chosen = std::string(entries.name)), taken = true), ...);
-  }
+  const std::string_view names[] = {entries.name...};
+  const std::string chosen = o.network.empty() ? std::string(names[0]) : o.network;
   try {
     int rc = -1;
     ((rc < 0 && chosen == entries.name ? void(rc = train_network<Nets>(o, entries.name, kind)) : void()), ...);

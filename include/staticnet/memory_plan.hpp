@@ -127,7 +127,7 @@ constexpr exec_plan<N> make_exec_plan(const plan<N>& pl) noexcept {
         ex.act_per_image += detail::round_up16(r.out.numel());
         e.param = ex.params;
         if (k == op_kind::conv || k == op_kind::linear) {
-          e.bias = r.f.bias ? (k == op_kind::conv ? r.out.c : r.out.c) : 0;
+          e.bias = r.f.bias ? r.out.c : 0;
           e.weight = r.f.params - e.bias;
         } else if (k == op_kind::batchnorm) {
           e.weight = r.in.c;

@@ -580,16 +580,12 @@ class Model {
         case op_kind::block_end:
         case op_kind::flatten: continue;
         case op_kind::branch_end: {
-          if (g == grad_buffer(level, 2)) {
-            // g is the accumulated gradient of a merge just finished at this level,
-            // whose buffer this merge is about to accumulate into: move it.
-            float* moved = grad_buffer(level, 0);
-            std::memcpy(moved, g, static_cast<std::size_t>(n) * static_cast<std::size_t>(r.out.numel()) * sizeof(float));
-            g = moved;
-          }
           grad_frame& f = frames[level];
           f.gout = g;
-          f.acc = grad_buffer(level, 2);
+          // The branches' input gradient accumulates in a buffer of this level
+          // other than gout (gout may itself be the accumulator of a merge just
+          // finished at this level); the branches work one level deeper.
+          f.acc = grad_buffer(level, 2) != g ? grad_buffer(level, 2) : grad_buffer(level, 1);
           f.merge_row = static_cast<int>(ii);
           f.branch = e.merge_count - 1;
           f.have = false;
@@ -645,10 +641,8 @@ class Model {
         break;
       }
       case op_kind::batchnorm: {
-        float* tmp = dx;
-        if (!tmp) tmp = grad_buffer(grad_levels_ - 1, 2);  // input gradient not needed: any scratch
         cpu::batchnorm_backward(n, r.in.c, static_cast<int>(r.in.positions()), x, dy, p, saved(e),
-                                saved(e) + r.in.c, tmp, gp, gp + r.in.c);
+                                saved(e) + r.in.c, dx, gp, gp + r.in.c);  // dx may be null
         break;
       }
       case op_kind::relu:

@@ -26,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -217,13 +218,12 @@ evaluation evaluate(Model<Net, MaxBatch>& model, data::batch_loader& loader, flo
   data::batch b;
   double loss_sum = 0;
   std::int64_t correct = 0;
-  std::vector<std::int32_t> targets;
   while (loader.next(b)) {
     for (int start = 0; start < b.n; start += MaxBatch) {
       const int n = std::min(MaxBatch, b.n - start);
       const std::size_t per = static_cast<std::size_t>(Model<Net, MaxBatch>::input_numel);
       auto out = model.forward({b.x.data() + static_cast<std::size_t>(start) * per, static_cast<std::size_t>(n) * per}, n);
-      targets.assign(b.y.begin() + start, b.y.begin() + start + n);
+      const std::span<const std::int32_t> targets(b.y.data() + start, static_cast<std::size_t>(n));
       for (auto t : targets)
         if (t < 0 || t >= classes)
           throw std::invalid_argument("staticnet: evaluate: label " + std::to_string(t) + " outside 0.." +
@@ -297,7 +297,6 @@ fit_result fit(Model<Net, MaxBatch>& model, Optimizer& opt, ScheduleRef&& sched,
   }
 
   data::batch b;
-  std::vector<std::int32_t> targets;
   for (int epoch = first_epoch; epoch <= o.epochs; ++epoch) {
     model.train();
     train.start_epoch(epoch);
@@ -307,7 +306,7 @@ fit_result fit(Model<Net, MaxBatch>& model, Optimizer& opt, ScheduleRef&& sched,
     std::int64_t seen = 0, correct = 0;
     int done = 0;
     while (train.next(b)) {
-      targets.assign(b.y.begin(), b.y.begin() + b.n);
+      const std::span<const std::int32_t> targets(b.y.data(), static_cast<std::size_t>(b.n));
       const float loss = model.forward_backward(b.x, targets, b.n, o.label_smoothing);
       if (!std::isfinite(loss)) {
         const std::string last =
