@@ -7,6 +7,7 @@ Prints "pytorch-<layout> <net> <train|infer> <images/s> <peak RSS MB>" lines.
 import argparse
 import resource
 import sys
+import statistics
 import time
 from collections import OrderedDict
 
@@ -59,23 +60,26 @@ def main():
         loss.backward()
         opt.step()
 
+    # images/s = batch / the median time of `steps` timed calls (after one
+    # warm-up call), as staticnet_train_step measures it.
+    def rate(fn):
+        fn()
+        times = []
+        for _ in range(a.steps):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return a.batch / statistics.median(times)
+
     net.train()
-    step()
-    t0 = time.perf_counter()
-    for _ in range(a.steps):
-        step()
-    dt = time.perf_counter() - t0
+    r = rate(step)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("pytorch-%s %s train %.1f %.0f" % (a.layout, a.net, a.batch * a.steps / dt, rss), flush=True)
+    print("pytorch-%s %s train %.1f %.0f" % (a.layout, a.net, r, rss), flush=True)
     net.eval()
     with torch.no_grad():
-        net(x)
-        t0 = time.perf_counter()
-        for _ in range(a.steps):
-            net(x)
-        dt = time.perf_counter() - t0
+        r = rate(lambda: net(x))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("pytorch-%s %s infer %.1f %.0f" % (a.layout, a.net, a.batch * a.steps / dt, rss), flush=True)
+    print("pytorch-%s %s infer %.1f %.0f" % (a.layout, a.net, r, rss), flush=True)
 
 
 if __name__ == "__main__":

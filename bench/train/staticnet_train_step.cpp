@@ -1,9 +1,14 @@
 // Training-step and inference throughput of the reference networks on the CPU.
 //   staticnet_train_step [--threads T] [--batch B] [--steps S] [--net s9|s7_dilated|all] [--profile 1]
-// Prints one line per measurement: "staticnet <net> <train|infer> <images/s> <peak RSS MB>".
+// Prints one line per measurement: "staticnet <net> <train|infer> <images/s> <peak RSS MB>",
+// images/s from the median of S timed calls after one warm-up call;
+// with --profile 1 also the per-layer times (stderr) and one "conv1x1 ..." line
+// per 1x1 convolution on planes larger than 1x1 (GFLOP/s against the fp32 peak).
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -16,6 +21,7 @@
 #include <staticnet/optim.hpp>
 #include <staticnet/staticnet.hpp>
 
+#include "../peak_fma.hpp"
 #include "networks.hpp"
 
 namespace sn = staticnet;
@@ -26,6 +32,39 @@ double peak_rss_mb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+/// The median wall time of `steps` calls of fn (images/s = batch / it; the
+/// PyTorch script measures the same way).
+template <class F>
+double median_seconds(int steps, F&& fn) {
+  std::vector<double> t;
+  for (int s = 0; s < std::max(1, steps); ++s) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fn();
+    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(t.begin(), t.end());
+  return t.size() % 2 ? t[t.size() / 2] : 0.5 * (t[t.size() / 2 - 1] + t[t.size() / 2]);
+}
+
+/// One line per 1x1 convolution on planes larger than 1x1 (not the classifier):
+/// "conv1x1 <net> Conv2d-<n> <c_in>x<c_out>@<h>x<w> <fwd GFLOP/s> <bwd GFLOP/s> <peak GFLOP/s>",
+/// from the profiled times of the timed steps; backward counts both products
+/// (data and weight gradients, 4 * MACs) unless the layer has no input gradient.
+/// The peak is the FMA peak measured with all threads running at once.
+template <class Net, class M>
+void print_pointwise_gflops(const M& model, const char* name, int batch, int steps) {
+  const double peak = staticnet_bench::measured_peak_all_threads();
+  for (std::size_t i = 0; i < Net::plan.size; ++i) {
+    const auto& r = Net::plan.rows[i];
+    if (!r.is_conv() || r.f.g.kh != 1 || r.f.g.kw != 1 || r.f.groups != 1 || r.out.h * r.out.w == 1) continue;
+    const double macs = static_cast<double>(r.f.macs) * batch * steps;
+    const auto [fwd, bwd] = model.profile_seconds(i);
+    const double bwd_flops = (M::exec.rows[i].src >= 0 ? 4.0 : 2.0) * macs;
+    std::printf("conv1x1 %s Conv2d-%d %dx%d@%dx%d %.1f %.1f %.1f\n", name, r.number, r.in.c, r.out.c, r.out.h,
+                r.out.w, 2.0 * macs / fwd * 1e-9, bwd_flops / bwd * 1e-9, peak);
+  }
 }
 
 template <class Net>
@@ -47,22 +86,18 @@ void measure(const char* name, int batch, int steps, bool profile) {
   };
   train_step();  // warm-up
   model->set_profiling(profile);
-  auto t0 = std::chrono::steady_clock::now();
-  for (int s = 0; s < steps; ++s) train_step();
-  const double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("staticnet %s train %.1f %.0f\n", name, batch * steps / train_s, peak_rss_mb());
+  std::printf("staticnet %s train %.1f %.0f\n", name, batch / median_seconds(steps, train_step), peak_rss_mb());
   if (profile) {
     model->print_profile(std::cerr);
+    print_pointwise_gflops<Net>(*model, name, batch, steps);
     model->set_profiling(false);
   }
 
   model->eval();
   model->fold_batchnorm();  // inference as a user would run it: conv + BN folded
   model->forward(x, batch);
-  t0 = std::chrono::steady_clock::now();
-  for (int s = 0; s < steps; ++s) model->forward(x, batch);
-  const double infer_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("staticnet %s infer %.1f %.0f\n", name, batch * steps / infer_s, peak_rss_mb());
+  const double infer_s = median_seconds(steps, [&] { model->forward(x, batch); });
+  std::printf("staticnet %s infer %.1f %.0f\n", name, batch / infer_s, peak_rss_mb());
   std::fflush(stdout);
 }
 

@@ -29,7 +29,12 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "cpu/activation.hpp"
 #include "cpu/batchnorm.hpp"
@@ -52,12 +57,24 @@ struct aligned_free {
 template <class T>
 using aligned_ptr = std::unique_ptr<T[], aligned_free>;
 
+/// Zeroed storage for count T, 64-byte aligned. Buffers of 4 MiB and more
+/// (the activation workspace) are aligned to 2 MiB and, on Linux, marked for
+/// transparent huge pages before they are first touched: a training step walks
+/// hundreds of MB of activations, and with 4 KiB pages much of its time goes
+/// to TLB misses. (madvise is only a hint; without THP the buffer works the same.)
 template <class T>
 aligned_ptr<T> aligned_zeros(std::size_t count) {
-  const std::size_t bytes = (count * sizeof(T) + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, bytes == 0 ? 64 : bytes);
+  constexpr std::size_t huge = std::size_t{2} << 20;
+  std::size_t bytes = (count * sizeof(T) + 63) / 64 * 64;
+  if (bytes == 0) bytes = 64;
+  const bool large = bytes >= 2 * huge;
+  if (large) bytes = (bytes + huge - 1) / huge * huge;
+  void* p = std::aligned_alloc(large ? huge : 64, bytes);
   if (!p) throw std::bad_alloc();
-  std::memset(p, 0, bytes == 0 ? 64 : bytes);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (large) ::madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+  std::memset(p, 0, bytes);
   return aligned_ptr<T>(static_cast<T*>(p));
 }
 
@@ -164,6 +181,46 @@ class Model {
     }
     return t;
   }();
+  /// ReLU rows the engine fuses into a neighbour (compile-time facts; the
+  /// results are identical, only memory passes are saved):
+  ///  * relu_into_conv[i]: row i is a ReLU running in place on the output of
+  ///    the conv at row i - 1; the conv applies it while writing its output.
+  ///  * relu_into_bn[i]: row i is a ReLU read only by the BatchNorm at row
+  ///    i + 1; that BatchNorm's backward applies the ReLU's mask to its input
+  ///    gradient, and the ReLU's own backward pass is skipped.
+  static constexpr std::array<bool, op_count> relu_into_conv = [] {
+    std::array<bool, op_count> t{};
+    for (std::size_t i = 1; i < op_count; ++i)
+      t[i] = Net::plan.rows[i].desc.kind == op_kind::relu && Net::plan.rows[i - 1].is_conv() &&
+             exec.rows[i].src == static_cast<int>(i - 1) && exec.rows[i].storage == exec.rows[i - 1].storage;
+    return t;
+  }();
+  static constexpr std::array<bool, op_count> relu_into_bn = [] {
+    std::array<bool, op_count> t{};
+    for (std::size_t i = 0; i + 1 < op_count; ++i)
+      t[i] = Net::plan.rows[i].desc.kind == op_kind::relu && Net::plan.rows[i + 1].desc.kind == op_kind::batchnorm &&
+             exec.rows[i + 1].src == static_cast<int>(i);
+    return t;
+  }();
+
+  ///  * relu_after_bn[i]: row i is a ReLU running in place on the output of
+  ///    the BatchNorm at row i - 1 (one whose input is not itself a fused
+  ///    ReLU's output); the BatchNorm applies it in its forward (or the conv
+  ///    it is folded into), and its backward rebuilds the ReLU's mask, so the
+  ///    ReLU's own passes are skipped.
+  static constexpr std::array<bool, op_count> relu_after_bn = [] {
+    std::array<bool, op_count> t{};
+    for (std::size_t i = 1; i < op_count; ++i)
+      t[i] = Net::plan.rows[i].desc.kind == op_kind::relu &&
+             Net::plan.rows[i - 1].desc.kind == op_kind::batchnorm && exec.rows[i].src == static_cast<int>(i - 1) &&
+             exec.rows[i].storage == exec.rows[i - 1].storage && !(i >= 2 && relu_into_bn[i - 2]);
+    return t;
+  }();
+  /// Whether the layer at row i applies a ReLU that follows it (relu_into_conv / relu_after_bn).
+  static constexpr bool applies_next_relu(std::size_t i) noexcept {
+    return i + 1 < op_count && (relu_into_conv[i + 1] || relu_after_bn[i + 1]);
+  }
+
   /// Number of conv + BatchNorm pairs fold_batchnorm() folds.
   static constexpr int foldable_pairs = [] {
     int n = 0;
@@ -447,15 +504,19 @@ class Model {
   }
   float* scratch() noexcept { return scratch_.get(); }
 
-  /// Sizes the convolution scratch for the current thread count (again when
+  /// Sizes the kernels' scratch (convolutions: per thread; BatchNorm: per-plane
+  /// sums) for the current thread count (again when
   /// cpu::set_num_threads changed it since: outside the kernels, once).
   void plan_scratch() {
     const int threads = cpu::num_threads();
     if (scratch_ && threads == scratch_threads_) return;
     std::size_t floats = 0;
-    for (std::size_t i = 0; i < op_count; ++i)
+    for (std::size_t i = 0; i < op_count; ++i) {
       if (plan.rows[i].desc.kind == op_kind::conv)
         floats = std::max(floats, cpu::conv_scratch_floats(detail::conv_geometry(plan.rows[i]), MaxBatch, threads));
+      else if (plan.rows[i].desc.kind == op_kind::batchnorm)
+        floats = std::max(floats, cpu::batchnorm_scratch_floats(MaxBatch, plan.rows[i].in.c));
+    }
     scratch_ = detail::aligned_zeros<float>(floats);
     scratch_size_ = floats;
     scratch_threads_ = threads;
@@ -477,9 +538,13 @@ class Model {
         if (folding_ && !training_ && fold_target[i] >= 0) {
           const float* fw = folded_.get() + folded_offset_[i];
           float* bn_out = act(exec.rows[static_cast<std::size_t>(fold_target[i])].storage);
-          cpu::conv2d_forward(detail::conv_geometry(r), n, x, fw, fw + e.weight, bn_out, scratch());
+          // A ReLU after the folded BatchNorm becomes the conv's epilogue.
+          cpu::conv2d_forward(detail::conv_geometry(r), n, x, fw, fw + e.weight, bn_out, scratch(),
+                              applies_next_relu(static_cast<std::size_t>(fold_target[i])) ? cpu::conv_epilogue::relu
+                                                                                          : cpu::conv_epilogue::none);
         } else {
-          cpu::conv2d_forward(detail::conv_geometry(r), n, x, p, e.bias ? p + e.weight : nullptr, y, scratch());
+          cpu::conv2d_forward(detail::conv_geometry(r), n, x, p, e.bias ? p + e.weight : nullptr, y, scratch(),
+                              applies_next_relu(i) ? cpu::conv_epilogue::relu : cpu::conv_epilogue::none);
         }
         break;
       case op_kind::batchnorm: {
@@ -489,12 +554,15 @@ class Model {
         float* b = buffers() + e.buffer;
         if (training_)
           cpu::batchnorm_forward_train(n, r.in.c, hw, x, p, p + r.in.c, y, saved(e), saved(e) + r.in.c, b,
-                                       b + r.in.c, bn_momentum, bn_eps);
+                                       b + r.in.c, bn_momentum, bn_eps, scratch(), applies_next_relu(i));
         else
-          cpu::batchnorm_forward_eval(n, r.in.c, hw, x, p, p + r.in.c, b, b + r.in.c, bn_eps, y);
+          cpu::batchnorm_forward_eval(n, r.in.c, hw, x, p, p + r.in.c, b, b + r.in.c, bn_eps, y,
+                                      applies_next_relu(i));
         break;
       }
-      case op_kind::relu: cpu::relu_forward(count, x, y); break;
+      case op_kind::relu:
+        if (!relu_into_conv[i] && !relu_after_bn[i]) cpu::relu_forward(count, x, y);  // else the layer before did
+        break;
       case op_kind::dropout:
         if (training_)
           cpu::dropout_forward(count, x, y, aux(e), static_cast<float>(r.desc.drop.value()),
@@ -609,6 +677,9 @@ class Model {
         }
         default: break;
       }
+      // The BatchNorm after this ReLU already produced the gradient of its
+      // input; the one before it takes this ReLU's output gradient directly.
+      if (relu_into_bn[ii] || relu_after_bn[ii]) continue;
       // A layer: compute the gradient of its input into a free buffer of this level.
       float* a = grad_buffer(level, 0);
       float* dx = (g == a) ? grad_buffer(level, 1) : a;
@@ -636,13 +707,16 @@ class Model {
     switch (r.desc.kind) {
       case op_kind::conv: {
         const cpu::conv_geom geo = detail::conv_geometry(r);
-        cpu::conv2d_backward_weights(geo, n, x, dy, gp, e.bias ? gp + e.weight : nullptr, scratch());
-        if (dx) cpu::conv2d_backward_data(geo, n, dy, p, dx, scratch());
+        cpu::conv2d_backward(geo, n, x, dy, p, dx, gp, e.bias ? gp + e.weight : nullptr, scratch());
         break;
       }
       case op_kind::batchnorm: {
         cpu::batchnorm_backward(n, r.in.c, static_cast<int>(r.in.positions()), x, dy, p, saved(e),
-                                saved(e) + r.in.c, dx, gp, gp + r.in.c);  // dx may be null
+                                saved(e) + r.in.c, dx, gp, gp + r.in.c,  // dx may be null
+                                applies_next_relu(i)                                              ? cpu::bn_relu::output
+                                : e.src >= 0 && relu_into_bn[static_cast<std::size_t>(e.src)] ? cpu::bn_relu::input
+                                                                                                  : cpu::bn_relu::none,
+                                scratch(), p + r.in.c);
         break;
       }
       case op_kind::relu:
@@ -713,6 +787,12 @@ class Model {
                     total > 0 ? 100.0 * (profile_[i].forward + profile_[i].backward) / total : 0.0);
       os << line;
     }
+  }
+
+  /// Accumulated forward and backward seconds of plan row i (see set_profiling).
+  [[nodiscard]] std::pair<double, double> profile_seconds(std::size_t i) const {
+    if (i >= op_count) throw std::out_of_range("staticnet::Model::profile_seconds: row out of range");
+    return {profile_[i].forward, profile_[i].backward};
   }
 
   /// Also compute the gradient of the network input (off by default).

@@ -261,6 +261,33 @@ void check_against_reference(const conv_case& c, std::mt19937& rng) {
     for (std::size_t i = 0; i < p.r.size(); ++i) want[(i / plane) % p.g.c_out] += p.r[i];
     EXPECT_TRUE(all_close(db, want, 1e-3, 1e-4)) << "dbias";
   }
+  // The fused ReLU epilogue equals max(forward, 0).
+  {
+    std::vector<float> y(y_size(p.g, p.n), std::numeric_limits<float>::quiet_NaN());
+    scratch_buf s(p.g, p.n);
+    cpu::conv2d_forward(p.g, p.n, p.x.data(), p.w.data(), p.bias(), y.data(), s.data(), cpu::conv_epilogue::relu);
+    EXPECT_TRUE(s.guard_intact()) << "forward with ReLU wrote past its scratch";
+    auto want = ref_forward(p.g, p.n, p.x, p.w, p.bias());
+    for (auto& v : want) v = v < 0 ? 0.0 : v;
+    EXPECT_TRUE(all_close(y, want, 1e-4, 1e-4)) << "forward + ReLU epilogue";
+  }
+  // Both backward passes in one call equal the separate ones (with and without dx).
+  for (bool with_dx : {true, false}) {
+    std::vector<float> dx2(x_size(p.g, p.n), std::numeric_limits<float>::quiet_NaN());
+    std::vector<float> dw2(w_size(p.g), std::numeric_limits<float>::quiet_NaN());
+    std::vector<float> db2(std::size_t(p.g.c_out), std::numeric_limits<float>::quiet_NaN());
+    scratch_buf s(p.g, p.n);
+    cpu::conv2d_backward(p.g, p.n, p.x.data(), p.r.data(), p.w.data(), with_dx ? dx2.data() : nullptr, dw2.data(),
+                         p.b.empty() ? nullptr : db2.data(), s.data());
+    EXPECT_TRUE(s.guard_intact()) << "conv2d_backward wrote past its scratch";
+    EXPECT_TRUE(all_close(dw2, dw, 1e-4, 1e-5)) << "conv2d_backward dw, with_dx=" << with_dx;
+    if (!p.b.empty()) {
+      EXPECT_TRUE(all_close(db2, db, 1e-4, 1e-5)) << "conv2d_backward dbias";
+    }
+    if (with_dx) {
+      EXPECT_TRUE(all_close(dx2, ref_backward_data(p.g, p.n, p.r, p.w), 1e-4, 1e-4)) << "conv2d_backward dx";
+    }
+  }
 }
 
 // Central finite differences of loss = sum(y * r) (accumulated in double) with
@@ -338,12 +365,19 @@ TEST(CpuConv, ScratchSize) {
   EXPECT_LE(cpu::conv_scratch_floats(dw, 4, 2), 2u * (3 * 12 * 12 + 64));
   conv_geom dw_wide{64, 10, 10, 128, 10, 10, 3, 3, 1, 1, 1, 1, 1, 1, 64};
   EXPECT_EQ(cpu::conv_scratch_floats(dw_wide, 4, 2), cpu::conv_scratch_floats(dw, 4, 2));
+  // Pointwise: no column matrix, only a partial weight + bias gradient per thread.
   conv_geom pw{8, 10, 10, 16, 10, 10, 1, 1, 1, 1, 0, 0, 1, 1, 1};
-  EXPECT_EQ(cpu::conv_scratch_floats(pw, 4, 2), 0u) << "pointwise needs no scratch";
+  EXPECT_EQ(cpu::conv_scratch_floats(pw, 4, 2), 2u * (16 * 8 + 16));
+  // im2col: the column matrix of one group (here every column: 36 x 100) plus the partials.
   conv_geom g{8, 10, 10, 16, 10, 10, 3, 3, 1, 1, 1, 1, 1, 1, 2};
   const std::size_t one = cpu::conv_scratch_floats(g, 4, 1);
   EXPECT_GE(one, std::size_t(4 * 9 * 100));
   EXPECT_EQ(cpu::conv_scratch_floats(g, 4, 3), 3 * one);
+  // A wide im2col works on column chunks of about 512 KB (here 7 output rows),
+  // not on all 32 x 32 columns; plus the padded input and its gradient (40 x 40).
+  conv_geom wide{64, 32, 32, 64, 32, 32, 3, 3, 1, 1, 4, 4, 4, 4, 1};
+  EXPECT_EQ(cpu::conv_scratch_floats(wide, 128, 1), std::size_t(2 * 64 * 40 * 40 + 576 * 7 * 32 + 64 * 576 + 64));
+  EXPECT_LT(cpu::conv_scratch_floats(wide, 128, 1), std::size_t(576 * 1024));
 }
 
 TEST(CpuConv, ForwardAndBackwardMatchReference) {
@@ -374,6 +408,9 @@ TEST(CpuConv, ThreadCountsAndBatchSplits) {
       {1, 6, 8, 9, 13, 1, 1, 1, 1, 0, 0, 1, 1, 1, true},   // pointwise
       {1, 6, 12, 9, 13, 3, 3, 1, 1, 1, 1, 1, 1, 6, true},  // depthwise x2
       {1, 6, 6, 9, 13, 5, 5, 2, 2, 2, 2, 1, 1, 6, false},  // depthwise, strided
+      // K = 576: column chunks of 224 outputs, boundaries inside output rows.
+      {1, 64, 3, 15, 17, 3, 3, 1, 1, 2, 2, 2, 2, 1, true},
+      {1, 64, 4, 29, 33, 3, 3, 2, 1, 1, 2, 1, 2, 2, true},  // groups, stride 2x1
   };
   for (int threads : {1, 2, 3}) {
     cpu::set_num_threads(threads);

@@ -328,21 +328,41 @@ bn_ref naive_bn_train(int n, int c, int hw, const fvec& x, const fvec& gamma, co
 }
 }  // namespace
 
-TEST(CpuBatchNorm, TrainForwardAndRunningStats) {
-  for (auto [n, c, hw] : {std::tuple{3, 4, 37}, std::tuple{4, 8, 4096}, std::tuple{16, 5, 1}}) {
+// Both BatchNorm paths: channel by channel (no scratch) and image by image
+// (with the per-plane scratch the engine passes).
+class CpuBatchNormPaths : public ::testing::TestWithParam<bool> {
+ protected:
+  /// NaN-filled scratch of the documented size when the parameter is true, else null.
+  float* scratch(int n, int c) {
+    if (!GetParam()) return nullptr;
+    buf_.assign(cpu::batchnorm_scratch_floats(n, c), std::numeric_limits<float>::quiet_NaN());
+    return buf_.data();
+  }
+
+ private:
+  fvec buf_;
+};
+INSTANTIATE_TEST_SUITE_P(Scratch, CpuBatchNormPaths, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "image_major" : "channel_major"; });
+
+TEST_P(CpuBatchNormPaths, TrainForwardAndRunningStats) {
+  // A large mean next to a small spread as well (the merge of per-plane statistics must not cancel).
+  for (auto [n, c, hw] : {std::tuple{3, 4, 37}, std::tuple{4, 8, 4096}, std::tuple{16, 5, 1}, std::tuple{5, 3, 64}}) {
     const std::size_t size = static_cast<std::size_t>(n) * c * hw;
-    const fvec x = random_vec(size, 14, -2.0f, 3.0f);
+    fvec x = random_vec(size, 14, -2.0f, 3.0f);
+    if (hw == 64)
+      for (auto& v : x) v = 100.0f + 0.1f * v;
     const fvec gamma = random_vec(c, 15, 0.5f, 1.5f), beta = random_vec(c, 16);
     fvec y(size), smean(c), sinv(c), rmean(c, 0.2f), rvar(c, 1.5f);
     const float momentum = 0.1f, eps = 1e-5f;
     cpu::batchnorm_forward_train(n, c, hw, x.data(), gamma.data(), beta.data(), y.data(), smean.data(),
-                                 sinv.data(), rmean.data(), rvar.data(), momentum, eps);
+                                 sinv.data(), rmean.data(), rvar.data(), momentum, eps, scratch(n, c));
     const bn_ref ref = naive_bn_train(n, c, hw, x, gamma, beta, eps);
     expect_close(y, ref.y, 1e-4, 1e-4, "bn y");
     for (int ch = 0; ch < c; ++ch) {
       EXPECT_NEAR(smean[ch], ref.mean[ch], 1e-5);
       EXPECT_NEAR(sinv[ch], 1.0 / std::sqrt(ref.var_biased[ch] + eps), 1e-4);
-      EXPECT_NEAR(rmean[ch], 0.9 * 0.2 + 0.1 * ref.mean[ch], 1e-6);
+      EXPECT_NEAR(rmean[ch], 0.9 * 0.2 + 0.1 * ref.mean[ch], 1e-6 * std::max(1.0, std::abs(ref.mean[ch])));
       EXPECT_NEAR(rvar[ch], 0.9 * 1.5 + 0.1 * ref.var_unbiased[ch], 1e-5);  // unbiased
     }
   }
@@ -390,25 +410,92 @@ TEST(CpuBatchNorm, EvalForward) {
   expect_close(y, want, 1e-5, 1e-5, "bn eval");
 }
 
-TEST(CpuBatchNorm, BackwardGradCheck) {
+TEST_P(CpuBatchNormPaths, BackwardGradCheck) {
   for (auto [n_, c_, hw_] : {std::tuple{2, 3, 19}, std::tuple{4, 2, 1}}) {
     const int n = n_, c = c_, hw = hw_;
     const std::size_t size = static_cast<std::size_t>(n) * c * hw;
     fvec x = random_vec(size, 22, -2, 2), gamma = random_vec(c, 23, 0.5f, 1.5f), beta = random_vec(c, 24);
     const fvec r = random_vec(size, 25);
     fvec y(size), sm(c), si(c), rm(c), rv(c), dx(size), dg(c, 9.0f), db(c, 9.0f);
+    float* sc = scratch(n, c);
     auto loss = [&] {
       cpu::batchnorm_forward_train(n, c, hw, x.data(), gamma.data(), beta.data(), y.data(), sm.data(), si.data(),
-                                   rm.data(), rv.data(), 0.1f, 1e-5f);
+                                   rm.data(), rv.data(), 0.1f, 1e-5f, sc);
       return dot(y, r);
     };
     loss();
     cpu::batchnorm_backward(n, c, hw, x.data(), r.data(), gamma.data(), sm.data(), si.data(), dx.data(), dg.data(),
-                            db.data());
+                            db.data(), cpu::bn_relu::none, sc);
     check_grad(x, dx, loss, "bn dx");
     check_grad(gamma, dg, loss, "bn dgamma");
     check_grad(beta, db, loss, "bn dbeta");
   }
+}
+
+TEST_P(CpuBatchNormPaths, FusedReluBeforeEqualsReluBackwardAfterIt) {
+  // bn_relu::input fuses the backward of the ReLU before the BatchNorm: dx = (x > 0) * bn_dx, where x is BN's
+  // input (the ReLU's output). x holds exact zeros, as after a ReLU.
+  const int n = 3, c = 4, hw = 37;
+  const std::size_t size = static_cast<std::size_t>(n) * c * hw;
+  fvec x = random_vec(size, 40, -1, 2);
+  for (auto& v : x) v = v < 0 ? 0.0f : v;
+  const fvec gamma = random_vec(c, 41, 0.5f, 1.5f), beta = random_vec(c, 42), r = random_vec(size, 43);
+  fvec y(size), sm(c), si(c), rm(c), rv(c), dx(size), dx_masked(size), dg(c), db(c), dg2(c), db2(c);
+  float* sc = scratch(n, c);
+  cpu::batchnorm_forward_train(n, c, hw, x.data(), gamma.data(), beta.data(), y.data(), sm.data(), si.data(),
+                               rm.data(), rv.data(), 0.1f, 1e-5f, sc);
+  cpu::batchnorm_backward(n, c, hw, x.data(), r.data(), gamma.data(), sm.data(), si.data(), dx.data(), dg.data(),
+                          db.data(), cpu::bn_relu::none, sc);
+  cpu::batchnorm_backward(n, c, hw, x.data(), r.data(), gamma.data(), sm.data(), si.data(), dx_masked.data(),
+                          dg2.data(), db2.data(), cpu::bn_relu::input, sc);
+  cpu::relu_backward(size, x.data(), dx.data(), dx.data());
+  int zeros = 0;
+  for (std::size_t i = 0; i < size; ++i) {
+    EXPECT_EQ(dx_masked[i], dx[i]) << i;
+    zeros += x[i] == 0.0f;
+  }
+  EXPECT_GT(zeros, 0);
+  EXPECT_EQ(dg2, dg);
+  EXPECT_EQ(db2, db);
+}
+
+TEST_P(CpuBatchNormPaths, FusedReluAfterEqualsReluAfterIt) {
+  // bn_relu::output: forward writes relu(bn(x)); backward takes the ReLU's
+  // output gradient and rebuilds its mask from x and the saved statistics.
+  const int n = 3, c = 4, hw = 37;
+  const std::size_t size = static_cast<std::size_t>(n) * c * hw;
+  const fvec x = random_vec(size, 50, -1, 2), gamma = random_vec(c, 51, 0.5f, 1.5f), beta = random_vec(c, 52);
+  const fvec r = random_vec(size, 53);
+  fvec y(size), y_fused(size), sm(c), si(c), rm(c), rv(c), sm2(c), si2(c), rm2(c), rv2(c);
+  float* sc = scratch(n, c);
+  cpu::batchnorm_forward_train(n, c, hw, x.data(), gamma.data(), beta.data(), y.data(), sm.data(), si.data(),
+                               rm.data(), rv.data(), 0.1f, 1e-5f, sc);
+  cpu::batchnorm_forward_train(n, c, hw, x.data(), gamma.data(), beta.data(), y_fused.data(), sm2.data(),
+                               si2.data(), rm2.data(), rv2.data(), 0.1f, 1e-5f, sc, true);
+  cpu::relu_forward(size, y.data(), y.data());
+  EXPECT_EQ(y_fused, y);
+  EXPECT_EQ(sm2, sm);
+  EXPECT_EQ(rv2, rv);
+  int zeros = 0;
+  for (float v : y) zeros += v == 0.0f;
+  EXPECT_GT(zeros, 0);
+  // backward: unfused = ReLU backward, then BatchNorm backward
+  fvec g(size), dx(size), dg(c), db(c), dx2(size), dg2(c), db2(c);
+  cpu::relu_backward(size, y.data(), r.data(), g.data());
+  cpu::batchnorm_backward(n, c, hw, x.data(), g.data(), gamma.data(), sm.data(), si.data(), dx.data(), dg.data(),
+                          db.data(), cpu::bn_relu::none, sc);
+  cpu::batchnorm_backward(n, c, hw, x.data(), r.data(), gamma.data(), sm.data(), si.data(), dx2.data(), dg2.data(),
+                          db2.data(), cpu::bn_relu::output, sc, beta.data());
+  expect_close(dx2, std::vector<double>(dx.begin(), dx.end()), 1e-6, 1e-6, "fused dx");
+  expect_close(dg2, std::vector<double>(dg.begin(), dg.end()), 1e-6, 1e-6, "fused dgamma");
+  expect_close(db2, std::vector<double>(db.begin(), db.end()), 1e-6, 1e-6, "fused dbeta");
+  // eval: the same fusion with the running statistics
+  fvec ye(size), ye_fused(size);
+  cpu::batchnorm_forward_eval(n, c, hw, x.data(), gamma.data(), beta.data(), rm.data(), rv.data(), 1e-5f, ye.data());
+  cpu::batchnorm_forward_eval(n, c, hw, x.data(), gamma.data(), beta.data(), rm.data(), rv.data(), 1e-5f,
+                              ye_fused.data(), true);
+  cpu::relu_forward(size, ye.data(), ye.data());
+  EXPECT_EQ(ye_fused, ye);
 }
 
 // ================================================================ pooling ==

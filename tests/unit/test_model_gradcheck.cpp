@@ -12,6 +12,8 @@
 // against PyTorch in test_model_parity); ReLU inputs are kept positive.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <memory>
 #include <random>
@@ -107,8 +109,80 @@ using Asymmetric = sn::Network<sn::Input<2, 9, 8>,
     sn::AvgPool2d<pool{.kernel = 3, .stride = 2, .padding = 1, .ceil_mode = true, .count_include_pad = false}>,
     sn::Flatten, sn::Linear<sn::linear{.out = 3, .bias = false}>>;
 
+// Every ReLU fusion of the engine: conv -> ReLU (into the conv's epilogue and,
+// backward, into the BatchNorm after it), then a ReLU after a BatchNorm whose
+// input is a fused ReLU (not fused: runs on its own), BatchNorm -> ReLU (fused
+// into the BatchNorm), depthwise -> ReLU -> BatchNorm.
+using Fused = sn::Network<sn::Input<3, 8, 8>,
+    sn::Conv2d<conv{.out = 4, .kernel = 3, .padding = 1}>, sn::ReLU, sn::BatchNorm2d, sn::ReLU,
+    sn::Conv2d<conv{.out = 4, .kernel = 1, .bias = false}>, sn::BatchNorm2d, sn::ReLU,
+    sn::DepthwiseConv2d<conv{.kernel = 3, .padding = 1, .bias = false}>, sn::ReLU, sn::BatchNorm2d,
+    sn::GlobalAvgPool, sn::Flatten>;
+// The same layers with a Dropout of p = 0 (an exact identity in training
+// mode) wherever it breaks up a fused pair, so that nothing is fused.
+using Unfused = sn::Network<sn::Input<3, 8, 8>,
+    sn::Conv2d<conv{.out = 4, .kernel = 3, .padding = 1}>, sn::Dropout<sn::p(0.0)>, sn::ReLU, sn::Dropout<sn::p(0.0)>,
+    sn::BatchNorm2d, sn::Dropout<sn::p(0.0)>, sn::ReLU,
+    sn::Conv2d<conv{.out = 4, .kernel = 1, .bias = false}>, sn::BatchNorm2d, sn::Dropout<sn::p(0.0)>, sn::ReLU,
+    sn::DepthwiseConv2d<conv{.kernel = 3, .padding = 1, .bias = false}>, sn::Dropout<sn::p(0.0)>, sn::ReLU,
+    sn::Dropout<sn::p(0.0)>, sn::BatchNorm2d,
+    sn::GlobalAvgPool, sn::Flatten>;
+using FusedModel = sn::Model<Fused, 4>;
+using UnfusedModel = sn::Model<Unfused, 4>;
+static_assert(std::ranges::none_of(UnfusedModel::relu_into_conv, [](bool b) { return b; }) &&
+              std::ranges::none_of(UnfusedModel::relu_into_bn, [](bool b) { return b; }) &&
+              std::ranges::none_of(UnfusedModel::relu_after_bn, [](bool b) { return b; }));
+static_assert(FusedModel::relu_into_conv[1] && FusedModel::relu_into_bn[1]);
+static_assert(!FusedModel::relu_into_conv[3] && !FusedModel::relu_after_bn[3] && !FusedModel::relu_into_bn[3]);
+static_assert(FusedModel::relu_after_bn[6] && !FusedModel::relu_into_conv[6]);
+static_assert(FusedModel::relu_into_conv[8] && FusedModel::relu_into_bn[8]);
+
 }  // namespace
 
 TEST(ModelGradcheck, PlainChainOfEveryLayerKind) { gradcheck<Plain>(1); }
+TEST(ModelGradcheck, FusedReluNeighboursMatchUnfusedLayers) {
+  // Outputs, every parameter gradient, the input gradient and the running
+  // statistics of the fused model equal those of the unfused one (same
+  // parameters), in training mode over two steps, and in evaluation mode.
+  auto fused = std::make_unique<FusedModel>(7);
+  auto plain = std::make_unique<UnfusedModel>(7);
+  std::copy(fused->parameters().begin(), fused->parameters().end(), plain->parameters().begin());
+  constexpr int n = 3;
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(n * FusedModel::input_numel), r(n * FusedModel::output_numel);
+  fused->set_input_gradient(true);
+  plain->set_input_gradient(true);
+  auto close = [](std::span<const float> a, std::span<const float> b, const char* what) {
+    ASSERT_EQ(a.size(), b.size()) << what;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      EXPECT_NEAR(a[i], b[i], 1e-5 + 1e-5 * std::fabs(b[i])) << what << " [" << i << "]";
+  };
+  for (int step = 0; step < 2; ++step) {
+    for (auto& v : x) v = normal(rng);
+    for (auto& v : r) v = normal(rng);
+    auto a = fused->forward(x, n);
+    const std::vector<float> out(a.begin(), a.end());
+    auto b = plain->forward(x, n);
+    close(out, std::vector<float>(b.begin(), b.end()), "output");
+    fused->backward(r);
+    plain->backward(r);
+    close(fused->gradients(), plain->gradients(), "parameter gradients");
+    close(std::span<const float>(fused->input_gradient(), x.size()),
+          std::span<const float>(plain->input_gradient(), x.size()), "input gradient");
+    close(fused->buffer_values(), plain->buffer_values(), "running statistics");
+    // Move the parameters (identically) so the second step sees other values.
+    for (std::size_t i = 0; i < fused->parameters().size(); ++i) {
+      fused->parameters()[i] -= 0.1f * fused->gradients()[i];
+      plain->parameters()[i] -= 0.1f * plain->gradients()[i];
+    }
+  }
+  fused->eval();
+  plain->eval();
+  auto a = fused->forward(x, n);
+  const std::vector<float> out(a.begin(), a.end());
+  auto b = plain->forward(x, n);
+  close(out, std::vector<float>(b.begin(), b.end()), "eval output");
+}
 TEST(ModelGradcheck, ResidualAndConcatBranches) { gradcheck<Branchy>(2); }
 TEST(ModelGradcheck, AsymmetricGeometryAndAdd) { gradcheck<Asymmetric>(3); }

@@ -49,6 +49,28 @@ inline float sum_sq_dev(const float* p, std::size_t n, float mean) noexcept {
   return s;
 }
 
+/// y[i] = max(x[i] * a + b, 0): the affine map of BatchNorm with a fused ReLU
+/// after it (NaN propagates, as torch.relu).
+inline void affine_relu(const float* x, std::size_t n, float a, float b, float* y) noexcept {
+  const vf va(a), vb(b), zero(0.0f);
+  std::size_t i = 0;
+  for (; i + vlen <= n; i += vlen) {
+    const vf v = xsimd::fma(vf::load_unaligned(x + i), va, vb);
+    xsimd::select(v < zero, zero, v).store_unaligned(y + i);
+  }
+  for (; i < n; ++i) {
+    const float v = std::fma(x[i], a, b);
+    y[i] = v < 0.0f ? 0.0f : v;
+  }
+}
+
+/// A channel's affine map y = x * scale + shift from its statistics (the one
+/// definition the forward and, to rebuild a fused ReLU's mask, the backward use).
+inline void bn_scale_shift(float g, float b, float mean, float invstd, float& scale, float& shift) noexcept {
+  scale = g * invstd;
+  shift = std::fma(-mean, scale, b);
+}
+
 /// Grain (channels per chunk) so that a chunk touches at least ~64K elements.
 inline std::size_t bn_channel_grain(std::size_t per_channel) noexcept {
   return std::max<std::size_t>(1, (std::size_t{1} << 16) / std::max<std::size_t>(per_channel, 1));
@@ -56,12 +78,43 @@ inline std::size_t bn_channel_grain(std::size_t per_channel) noexcept {
 
 }  // namespace layer_detail
 
-/// Training-mode forward. See the header comment for the null-pointer rules.
+/// Floats of the optional `scratch` of batchnorm_forward_train and
+/// batchnorm_backward: two per (image, channel) plane and four per channel.
+/// With it, both kernels sweep memory image by image (each pass one
+/// contiguous, prefetch-friendly stream: per-plane partial sums first, then a
+/// per-channel merge, then the element-wise pass) instead of channel by
+/// channel, where every 4 KB plane of a 32 x 32 map starts a new stream.
+inline std::size_t batchnorm_scratch_floats(int n, int c) noexcept {
+  return 2 * static_cast<std::size_t>(n > 0 ? n : 0) * static_cast<std::size_t>(c > 0 ? c : 0) +
+         4 * static_cast<std::size_t>(c > 0 ? c : 0);
+}
+
+namespace layer_detail {
+/// Planes per parallel chunk: enough elements to be worth a thread.
+inline std::size_t bn_plane_grain(std::size_t hw) noexcept {
+  return std::max<std::size_t>(1, elementwise_grain / std::max<std::size_t>(hw, 1));
+}
+}  // namespace layer_detail
+
+/// What a BatchNorm kernel fuses with a ReLU next to it.
+///  * input:  the BatchNorm's input x is a ReLU's output; backward also applies
+///            that ReLU's backward (dx *= x > 0), so dx is the gradient of the
+///            ReLU's input.
+///  * output: a ReLU follows the BatchNorm; forward writes max(y, 0), and
+///            backward takes the gradient of that ReLU's output (the mask
+///            y > 0 is rebuilt from x and the saved statistics; beta must be
+///            passed to the backward).
+enum class bn_relu { none, input, output };
+
+/// Training-mode forward. See the header comment for the null-pointer rules;
+/// `scratch` is optional (batchnorm_scratch_floats(n, c) floats, see there);
+/// relu_output fuses a following ReLU (see bn_relu).
 /// Throws std::invalid_argument when n*hw <= 1 (as torch: "Expected more than
 /// 1 value per channel when training").
 inline void batchnorm_forward_train(int n, int c, int hw, const float* x, const float* gamma, const float* beta,
                                     float* y, float* save_mean, float* save_invstd, float* running_mean,
-                                    float* running_var, float momentum, float eps) {
+                                    float* running_var, float momentum, float eps, float* scratch = nullptr,
+                                    bool relu_output = false) {
   using namespace layer_detail;
   if (c <= 0) return;
   const auto N = static_cast<std::size_t>(n), C = static_cast<std::size_t>(c), HW = static_cast<std::size_t>(hw);
@@ -69,6 +122,61 @@ inline void batchnorm_forward_train(int n, int c, int hw, const float* x, const 
   if (n < 0 || hw < 0 || count <= 1)
     throw std::invalid_argument("staticnet::cpu::batchnorm_forward_train: expected more than 1 value per channel "
                                 "when training (n * hw <= 1)");
+  // Per-channel statistics, then scale and shift, from the batch statistics.
+  auto finish_channel = [&](std::size_t ch, double mean_d, double sq, float& scale, float& shift) {
+    const float mean = static_cast<float>(mean_d);
+    const double var = sq / static_cast<double>(count);
+    const float invstd = static_cast<float>(1.0 / std::sqrt(var + static_cast<double>(eps)));
+    if (save_mean) save_mean[ch] = mean;
+    if (save_invstd) save_invstd[ch] = invstd;
+    if (running_mean) running_mean[ch] = (1.0f - momentum) * running_mean[ch] + momentum * mean;
+    if (running_var)
+      running_var[ch] = (1.0f - momentum) * running_var[ch] +
+                        momentum * static_cast<float>(sq / static_cast<double>(count - 1));
+    bn_scale_shift(gamma ? gamma[ch] : 1.0f, beta ? beta[ch] : 0.0f, mean, invstd, scale, shift);
+  };
+  auto apply = [relu_output](const float* xp, std::size_t len, float scale, float shift, float* yp) {
+    if (relu_output)
+      affine_relu(xp, len, scale, shift, yp);
+    else
+      affine(xp, len, scale, shift, yp);
+  };
+  if (scratch) {
+    const std::size_t planes = N * C;
+    float* pm = scratch;               // per-plane mean
+    float* pv = scratch + planes;      // per-plane sum of squared deviations
+    float* coef = pv + planes;         // per-channel scale, shift
+    chunked(planes, bn_plane_grain(HW), [&](std::size_t pb, std::size_t pe) {
+      for (std::size_t p = pb; p < pe; ++p) {
+        const float* xp = x + p * HW;
+        const float m = HW ? layer_detail::sum(xp, HW) / static_cast<float>(HW) : 0.0f;
+        pm[p] = m;
+        pv[p] = sum_sq_dev(xp, HW, m);
+      }
+    });
+    // Chan et al.'s merge of equal-sized groups: M2 = sum M2_p + HW * sum (mean_p - mean)^2.
+    chunked(C, std::max<std::size_t>(1, 4096 / std::max<std::size_t>(N, 1)), [&](std::size_t cb, std::size_t ce) {
+      for (std::size_t ch = cb; ch < ce; ++ch) {
+        double mean = 0.0;
+        for (std::size_t i = 0; i < N; ++i) mean += pm[i * C + ch];
+        mean /= static_cast<double>(N);
+        double sq = 0.0, dev = 0.0;
+        for (std::size_t i = 0; i < N; ++i) {
+          sq += pv[i * C + ch];
+          const double d = pm[i * C + ch] - mean;
+          dev += d * d;
+        }
+        finish_channel(ch, mean, sq + static_cast<double>(HW) * dev, coef[ch], coef[C + ch]);
+      }
+    });
+    chunked(planes, bn_plane_grain(HW), [&](std::size_t pb, std::size_t pe) {
+      for (std::size_t p = pb; p < pe; ++p) {
+        const std::size_t ch = p % C;
+        apply(x + p * HW, HW, coef[ch], coef[C + ch], y + p * HW);
+      }
+    });
+    return;
+  }
   chunked(C, bn_channel_grain(count), [&](std::size_t cb, std::size_t ce) {
     for (std::size_t ch = cb; ch < ce; ++ch) {
       double s = 0.0;
@@ -76,30 +184,21 @@ inline void batchnorm_forward_train(int n, int c, int hw, const float* x, const 
       const float mean = static_cast<float>(s / static_cast<double>(count));
       double sq = 0.0;
       for (std::size_t i = 0; i < N; ++i) sq += sum_sq_dev(x + (i * C + ch) * HW, HW, mean);
-      const double var = sq / static_cast<double>(count);
-      const float invstd = static_cast<float>(1.0 / std::sqrt(var + static_cast<double>(eps)));
-      if (save_mean) save_mean[ch] = mean;
-      if (save_invstd) save_invstd[ch] = invstd;
-      if (running_mean)
-        running_mean[ch] = (1.0f - momentum) * running_mean[ch] + momentum * mean;
-      if (running_var)
-        running_var[ch] = (1.0f - momentum) * running_var[ch] +
-                          momentum * static_cast<float>(sq / static_cast<double>(count - 1));
-      const float g = gamma ? gamma[ch] : 1.0f;
-      const float b = beta ? beta[ch] : 0.0f;
-      const float scale = g * invstd;
-      const float shift = b - mean * scale;
+      float scale = 0.0f, shift = 0.0f;
+      finish_channel(ch, mean, sq, scale, shift);
       for (std::size_t i = 0; i < N; ++i) {
         const std::size_t off = (i * C + ch) * HW;
-        affine(x + off, HW, scale, shift, y + off);
+        apply(x + off, HW, scale, shift, y + off);
       }
     }
   });
 }
 
-/// Eval-mode forward: y = (x - running_mean) / sqrt(running_var + eps) * gamma + beta.
+/// Eval-mode forward: y = (x - running_mean) / sqrt(running_var + eps) * gamma + beta
+/// (then max(y, 0) with relu_output).
 inline void batchnorm_forward_eval(int n, int c, int hw, const float* x, const float* gamma, const float* beta,
-                                   const float* running_mean, const float* running_var, float eps, float* y) {
+                                   const float* running_mean, const float* running_var, float eps, float* y,
+                                   bool relu_output = false) {
   using namespace layer_detail;
   if (n <= 0 || c <= 0 || hw <= 0) return;
   const auto C = static_cast<std::size_t>(c), HW = static_cast<std::size_t>(hw);
@@ -110,8 +209,12 @@ inline void batchnorm_forward_eval(int n, int c, int hw, const float* x, const f
       const float invstd = 1.0f / std::sqrt(running_var[ch] + eps);
       const float g = gamma ? gamma[ch] : 1.0f;
       const float b = beta ? beta[ch] : 0.0f;
-      const float scale = g * invstd;
-      affine(x + p * HW, HW, scale, b - running_mean[ch] * scale, y + p * HW);
+      float scale = 0.0f, shift = 0.0f;
+      bn_scale_shift(g, b, running_mean[ch], invstd, scale, shift);
+      if (relu_output)
+        affine_relu(x + p * HW, HW, scale, shift, y + p * HW);
+      else
+        affine(x + p * HW, HW, scale, shift, y + p * HW);
     }
   });
 }
@@ -119,61 +222,126 @@ inline void batchnorm_forward_eval(int n, int c, int hw, const float* x, const f
 /// Training-mode backward (uses the saved batch statistics):
 ///   dbeta  = sum(dy), dgamma = sum(dy * xhat), xhat = (x - mean) * invstd
 ///   dx     = gamma * invstd * (dy - dbeta/count - xhat * dgamma/count)
-/// dgamma/dbeta are overwritten.
+/// dgamma/dbeta are overwritten. `relu` fuses a neighbouring ReLU (see
+/// bn_relu; bn_relu::output needs beta). `scratch` as in the forward.
 inline void batchnorm_backward(int n, int c, int hw, const float* x, const float* dy, const float* gamma,
                                const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
-                               float* dbeta) {
+                               float* dbeta, bn_relu relu = bn_relu::none, float* scratch = nullptr,
+                               const float* beta = nullptr) {
   using namespace layer_detail;
   if (c <= 0) return;
   const auto N = static_cast<std::size_t>(n < 0 ? 0 : n), C = static_cast<std::size_t>(c),
              HW = static_cast<std::size_t>(hw < 0 ? 0 : hw);
   const std::size_t count = N * HW;
+  const bool mask_in = relu == bn_relu::input, mask_out = relu == bn_relu::output;
+  // The forward's affine map of channel ch (for the mask of a ReLU after it).
+  auto out_map = [&](std::size_t ch, float& scale, float& shift) {
+    bn_scale_shift(gamma ? gamma[ch] : 1.0f, beta ? beta[ch] : 0.0f, save_mean[ch], save_invstd[ch], scale, shift);
+  };
+  // The gradient of the BatchNorm's output: dy, or dy where the ReLU after it passed its input.
+  auto grad_at = [mask_out](const vf& xv, const vf& g, const vf& sc, const vf& sh) {
+    return mask_out ? xsimd::select(xsimd::fma(xv, sc, sh) > vf(0.0f), g, vf(0.0f)) : g;
+  };
+  auto grad_at1 = [mask_out](float xv, float g, float sc, float sh) {
+    return mask_out ? (std::fma(xv, sc, sh) > 0.0f ? g : 0.0f) : g;
+  };
+  // dx = a * dy + kx * (x - mean) + kc (times x > 0 for a ReLU before it), per channel.
+  auto dx_plane = [&](std::size_t ch, const float* xp, const float* gp, float* dp, float fa, float fkx, float fkc) {
+    const float mean = save_mean[ch];
+    float sc = 0.0f, sh = 0.0f;
+    if (mask_out) out_map(ch, sc, sh);
+    const vf vm(mean), va(fa), vkx(fkx), vkc(fkc), zero(0.0f), vsc(sc), vsh(sh);
+    std::size_t j = 0;
+    for (; j + vlen <= HW; j += vlen) {
+      const vf xv = vf::load_unaligned(xp + j);
+      const vf g = grad_at(xv, vf::load_unaligned(gp + j), vsc, vsh);
+      const vf d = xsimd::fma(va, g, xsimd::fma(vkx, xv - vm, vkc));
+      (mask_in ? xsimd::select(xv > zero, d, zero) : d).store_unaligned(dp + j);
+    }
+    for (; j < HW; ++j) {
+      const float g = grad_at1(xp[j], gp[j], sc, sh);
+      const float d = fa * g + (fkx * (xp[j] - mean) + fkc);
+      dp[j] = mask_in && !(xp[j] > 0.0f) ? 0.0f : d;
+    }
+  };
+  // sum(dy) and sum(dy * (x - mean)) over one plane of channel ch.
+  auto plane_sums = [&](std::size_t ch, const float* xp, const float* gp, float& fa, float& fb) {
+    const float mean = save_mean[ch];
+    float sc = 0.0f, sh = 0.0f;
+    if (mask_out) out_map(ch, sc, sh);
+    const vf vm(mean), vsc(sc), vsh(sh);
+    vf a(0.0f), b(0.0f);
+    std::size_t j = 0;
+    for (; j + vlen <= HW; j += vlen) {
+      const vf xv = vf::load_unaligned(xp + j);
+      const vf g = grad_at(xv, vf::load_unaligned(gp + j), vsc, vsh);
+      a += g;
+      b = xsimd::fma(g, xv - vm, b);
+    }
+    fa = xsimd::hadd(a);
+    fb = xsimd::hadd(b);
+    for (; j < HW; ++j) {
+      const float g = grad_at1(xp[j], gp[j], sc, sh);
+      fa += g;
+      fb += g * (xp[j] - mean);
+    }
+  };
+  // The channel's coefficients from its sums; writes dgamma / dbeta.
+  auto coefficients = [&](std::size_t ch, double sdy, double sdyx, float& fa, float& fkx, float& fkc) {
+    const double invstd = save_invstd[ch];
+    const double dg = sdyx * invstd;  // sum(dy * xhat)
+    if (dbeta) dbeta[ch] = static_cast<float>(sdy);
+    if (dgamma) dgamma[ch] = static_cast<float>(dg);
+    const double g = gamma ? gamma[ch] : 1.0;
+    const double a = g * invstd;
+    const double inv_count = count ? 1.0 / static_cast<double>(count) : 0.0;
+    fa = static_cast<float>(a);
+    fkx = static_cast<float>(-a * invstd * dg * inv_count);
+    fkc = static_cast<float>(-a * sdy * inv_count);
+  };
+  if (scratch) {
+    const std::size_t planes = N * C;
+    float* ps = scratch;            // per-plane sum(dy)
+    float* pq = scratch + planes;   // per-plane sum(dy * (x - mean))
+    float* coef = pq + planes;      // per-channel a, kx, kc
+    chunked(planes, bn_plane_grain(HW), [&](std::size_t pb, std::size_t pe) {
+      for (std::size_t p = pb; p < pe; ++p) plane_sums(p % C, x + p * HW, dy + p * HW, ps[p], pq[p]);
+    });
+    chunked(C, std::max<std::size_t>(1, 4096 / std::max<std::size_t>(N, 1)), [&](std::size_t cb, std::size_t ce) {
+      for (std::size_t ch = cb; ch < ce; ++ch) {
+        double sdy = 0.0, sdyx = 0.0;
+        for (std::size_t i = 0; i < N; ++i) {
+          sdy += ps[i * C + ch];
+          sdyx += pq[i * C + ch];
+        }
+        coefficients(ch, sdy, sdyx, coef[ch], coef[C + ch], coef[2 * C + ch]);
+      }
+    });
+    if (!dx || count == 0) return;
+    chunked(planes, bn_plane_grain(HW), [&](std::size_t pb, std::size_t pe) {
+      for (std::size_t p = pb; p < pe; ++p) {
+        const std::size_t ch = p % C;
+        dx_plane(ch, x + p * HW, dy + p * HW, dx + p * HW, coef[ch], coef[C + ch], coef[2 * C + ch]);
+      }
+    });
+    return;
+  }
   chunked(C, bn_channel_grain(count), [&](std::size_t cb, std::size_t ce) {
     for (std::size_t ch = cb; ch < ce; ++ch) {
-      const float mean = save_mean[ch], invstd = save_invstd[ch];
       double sdy = 0.0, sdyx = 0.0;
-      const vf vm(mean);
       for (std::size_t i = 0; i < N; ++i) {
         const std::size_t off = (i * C + ch) * HW;
-        const float* xp = x + off;
-        const float* gp = dy + off;
-        vf a(0.0f), b(0.0f);
-        std::size_t j = 0;
-        for (; j + vlen <= HW; j += vlen) {
-          const vf g = vf::load_unaligned(gp + j);
-          a += g;
-          b = xsimd::fma(g, vf::load_unaligned(xp + j) - vm, b);
-        }
-        float fa = xsimd::hadd(a), fb = xsimd::hadd(b);
-        for (; j < HW; ++j) {
-          fa += gp[j];
-          fb += gp[j] * (xp[j] - mean);
-        }
+        float fa = 0.0f, fb = 0.0f;
+        plane_sums(ch, x + off, dy + off, fa, fb);
         sdy += fa;
         sdyx += fb;
       }
-      const double dg = sdyx * invstd;  // sum(dy * xhat)
-      if (dbeta) dbeta[ch] = static_cast<float>(sdy);
-      if (dgamma) dgamma[ch] = static_cast<float>(dg);
+      float fa = 0.0f, fkx = 0.0f, fkc = 0.0f;
+      coefficients(ch, sdy, sdyx, fa, fkx, fkc);
       if (!dx || count == 0) continue;
-      // dx = a * dy + kx * (x - mean) + kc
-      const double g = gamma ? gamma[ch] : 1.0;
-      const double a = g * invstd;
-      const double inv_count = 1.0 / static_cast<double>(count);
-      const double kx = -a * invstd * dg * inv_count;
-      const double kc = -a * sdy * inv_count;
-      const float fa = static_cast<float>(a), fkx = static_cast<float>(kx), fkc = static_cast<float>(kc);
-      const vf va(fa), vkx(fkx), vkc(fkc);
       for (std::size_t i = 0; i < N; ++i) {
         const std::size_t off = (i * C + ch) * HW;
-        const float* xp = x + off;
-        const float* gp = dy + off;
-        float* dp = dx + off;
-        std::size_t j = 0;
-        for (; j + vlen <= HW; j += vlen)
-          xsimd::fma(va, vf::load_unaligned(gp + j), xsimd::fma(vkx, vf::load_unaligned(xp + j) - vm, vkc))
-              .store_unaligned(dp + j);
-        for (; j < HW; ++j) dp[j] = fa * gp[j] + (fkx * (xp[j] - mean) + fkc);
+        dx_plane(ch, x + off, dy + off, dx + off, fa, fkx, fkc);
       }
     }
   });

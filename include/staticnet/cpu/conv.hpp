@@ -21,15 +21,23 @@
 //     same phase space; backward-weights dot products. Scratch: about
 //     (sh*sw + 2) padded planes per thread.
 //   * pointwise (1x1, stride 1, no padding; any groups): gemm straight on the
-//     input planes, no im2col; no scratch.
-//   * everything else: im2col (col2im for the data gradient) + gemm per group;
-//     one (c_in/groups * kh * kw) x (h_out * w_out) column buffer per thread.
+//     input planes, no im2col.
+//   * everything else: im2col (col2im for the data gradient) + gemm per group,
+//     a chunk of output columns at a time: the column matrix of a chunk
+//     (c_in/groups * kh * kw rows) is kept to about 512 KB so that it is still
+//     in L2 when the gemm packs it.
 // Forward and backward-data split the work over images (depthwise: over
 // (image, channel) planes; gemm paths: when there are fewer images than
 // threads, also over output columns / input channels of one image).
-// Backward-weights splits over output channels (depthwise: input channels),
-// so every thread owns its rows of dw and dbias: no cross-thread reduction;
-// for im2col convs each thread builds its own im2col of every image.
+// Backward-weights of the gemm paths splits over images: each thread sums its
+// images into its own partial weight gradient (part of its scratch slot),
+// and the partials are added in slot order at the end, so results depend on
+// the thread count only through that summation order. conv2d_backward does
+// backward-weights and backward-data in the same pass over the images, so each
+// column chunk is built once for both. Depthwise backward-weights splits over
+// input channels (no reduction).
+// conv2d_forward can apply a ReLU to its output while it is in cache
+// (conv_epilogue::relu), which the engine uses for conv -> ReLU.
 //
 // The kernels call parallel_for on the default pool; called from inside a
 // parallel_for body they run serially on the calling thread (with the same
@@ -68,14 +76,53 @@ inline bool is_identity_col(const conv_geom& g) noexcept {
 
 inline std::size_t dw_floats(const conv_geom& g) noexcept;  // below, with the depthwise kernels
 
+/// Output rows per im2col chunk: the K x (rows * w_out) column matrix of one
+/// group stays within about 512 KB, so it is still in L2 when the GEMM packs it.
+inline int chunk_rows(const conv_geom& g) noexcept {
+  const int K = (g.c_in / g.groups) * g.kh * g.kw;
+  if (is_identity_col(g)) return g.h_out;
+  return std::clamp((131072 / std::max(K, 1)) / std::max(g.w_out, 1), 1, std::max(g.h_out, 1));
+}
+
+inline std::size_t round16(std::size_t n) noexcept { return (n + 15) / 16 * 16; }
+
+/// Floats of one thread's column chunk (0 for 1x1 convolutions, which read their input directly).
+inline std::size_t col_floats(const conv_geom& g) noexcept {
+  if (is_identity_col(g)) return 0;
+  return round16(static_cast<std::size_t>(g.c_in / g.groups) * static_cast<std::size_t>(g.kh) *
+                 static_cast<std::size_t>(g.kw) * static_cast<std::size_t>(chunk_rows(g)) *
+                 static_cast<std::size_t>(g.w_out));
+}
+
+/// The zero-padded copy of one group's input planes that im2col reads (and
+/// col2im writes): h_in + 2 ph rows of w_in + 2 pw floats per channel, which
+/// holds every tap of every output, so no bounds checks are needed.
+struct padded_geom {
+  int hp, wp;
+  idx plane;
+  explicit padded_geom(const conv_geom& g) noexcept
+      : hp(g.h_in + 2 * g.ph), wp(g.w_in + 2 * g.pw), plane(static_cast<idx>(hp) * wp) {}
+  std::size_t floats(const conv_geom& g) const noexcept {
+    return round16(static_cast<std::size_t>(g.c_in / g.groups) * static_cast<std::size_t>(plane));
+  }
+};
+
+/// Floats of one thread's padded-plane buffer (two of them per slot: x and dx).
+inline std::size_t pad_floats(const conv_geom& g) noexcept {
+  return is_identity_col(g) ? 0 : padded_geom(g).floats(g);
+}
+
+/// Floats of one thread's partial weight (and bias) gradient.
+inline std::size_t partial_floats(const conv_geom& g) noexcept {
+  const std::size_t K = static_cast<std::size_t>(g.c_in / g.groups) * static_cast<std::size_t>(g.kh) *
+                        static_cast<std::size_t>(g.kw);
+  return round16(static_cast<std::size_t>(g.c_out) * K) + round16(static_cast<std::size_t>(g.c_out));
+}
+
 /// Floats of scratch one thread needs.
 inline std::size_t slot_floats(const conv_geom& g) noexcept {
-  if (is_depthwise(g)) return (dw_floats(g) + 15) / 16 * 16;
-  if (is_identity_col(g)) return 0;
-  const std::size_t k = static_cast<std::size_t>(g.c_in / g.groups) * static_cast<std::size_t>(g.kh) *
-                        static_cast<std::size_t>(g.kw);
-  const std::size_t p = static_cast<std::size_t>(g.h_out) * static_cast<std::size_t>(g.w_out);
-  return (k * p + 15) / 16 * 16;  // keep every thread's buffer 64-byte apart
+  if (is_depthwise(g)) return round16(dw_floats(g));  // keeps every thread's buffer 64-byte apart
+  return 2 * pad_floats(g) + col_floats(g) + partial_floats(g);
 }
 
 struct span {
@@ -92,7 +139,21 @@ inline span valid(int count, int step, int off, int limit) noexcept {
   return {lo, hi};
 }
 
-inline void fill(float* p, idx n, float v) noexcept { std::fill(p, p + n, v); }
+/// p[0, n) = v. The rows and pads here are short (tens of floats): inline
+/// vector loops, not library calls, which cost more than the copy itself.
+inline void fill(float* p, idx n, float v) noexcept {
+  const batch b(v);
+  idx i = 0;
+  for (; i + vw <= n; i += vw) b.store_unaligned(p + i);
+  for (; i < n; ++i) p[i] = v;
+}
+
+/// n floats from src to dst (short rows: an inline vector loop, not a library call).
+inline void copy_row(const float* src, float* dst, idx n) noexcept {
+  idx i = 0;
+  for (; i + vw <= n; i += vw) batch::load_unaligned(src + i).store_unaligned(dst + i);
+  for (; i < n; ++i) dst[i] = src[i];
+}
 
 /// y[0, n) += x[0, n)
 inline void add_to(float* y, const float* x, idx n) noexcept {
@@ -113,6 +174,20 @@ inline float sum(const float* x, idx n) noexcept {
   float s = xsimd::hadd(a0 + a1);
   for (; i < n; ++i) s += x[i];
   return s;
+}
+
+/// Rows r in [0, rows) of len floats at y + r * ld: max(v, 0) in place (NaN propagates).
+inline void relu_rows(float* y, int rows, idx ld, idx len) noexcept {
+  const batch zero(0.0f);
+  for (int r = 0; r < rows; ++r) {
+    float* p = y + static_cast<idx>(r) * ld;
+    idx i = 0;
+    for (; i + vw <= len; i += vw) {
+      const batch v = batch::load_unaligned(p + i);
+      xsimd::select(v < zero, zero, v).store_unaligned(p + i);
+    }
+    for (; i < len; ++i) p[i] = p[i] < 0.0f ? 0.0f : p[i];
+  }
 }
 
 /// Runs f(slot, item_begin, item_end) on min(num_threads(), items) threads, slot in [0, threads).
@@ -238,7 +313,7 @@ inline void dw_build_phases(const conv_geom& g, const dw_plan& pl, const float* 
         const idx base = static_cast<idx>(r) * g.w_in + px - g.pw;  // input index of j = 0
         fill(row, cols.lo, 0.0f);
         if (g.sw == 1) {
-          std::copy(in + (base + cols.lo), in + (base + cols.hi), row + cols.lo);
+          copy_row(in + (base + cols.lo), row + cols.lo, cols.hi - cols.lo);
         } else {
           for (int j = cols.lo; j < cols.hi; ++j) row[j] = in[base + static_cast<idx>(j) * g.sw];
         }
@@ -251,13 +326,13 @@ inline void dw_build_phases(const conv_geom& g, const dw_plan& pl, const float* 
 inline void dw_spread_rows(const conv_geom& g, const dw_plan& pl, const float* dyp, float* D) noexcept {
   for (int oy = 0; oy < g.h_out; ++oy) {
     float* row = D + static_cast<idx>(oy) * pl.wp;
-    std::copy(dyp + static_cast<idx>(oy) * g.w_out, dyp + static_cast<idx>(oy + 1) * g.w_out, row);
+    copy_row(dyp + static_cast<idx>(oy) * g.w_out, row, g.w_out);
     fill(row + g.w_out, pl.wp - g.w_out, 0.0f);
   }
 }
 
 inline void dw_forward(const conv_geom& g, int n, const float* x, const float* w, const float* bias, float* y,
-                       float* scratch) {
+                       float* scratch, bool relu) {
   const int mult = g.c_out / g.c_in;
   const dw_plan pl(g);
   const std::size_t slot = slot_floats(g);
@@ -290,8 +365,8 @@ inline void dw_forward(const conv_geom& g, int n, const float* x, const float* w
       }
       if (dst == tmp)
         for (int oy = 0; oy < g.h_out; ++oy)
-          std::copy(tmp + static_cast<idx>(oy) * pl.wp, tmp + static_cast<idx>(oy) * pl.wp + g.w_out,
-                    out + static_cast<idx>(oy) * g.w_out);
+          copy_row(tmp + static_cast<idx>(oy) * pl.wp, out + static_cast<idx>(oy) * g.w_out, g.w_out);
+      if (relu) relu_rows(out, 1, 0, out_plane);
     }
   });
 }
@@ -348,7 +423,7 @@ inline void dw_backward_data(const conv_geom& g, int n, const float* dy, const f
         const float* rows = G + static_cast<idx>(py * g.sw) * pl.plane + static_cast<idx>(i) * pl.wp;
         if (g.sw == 1) {
           const int n_cp = std::clamp(pl.wp - g.pw, 0, g.w_in);
-          std::copy(rows + g.pw, rows + g.pw + n_cp, d);
+          copy_row(rows + g.pw, d, n_cp);
           fill(d + n_cp, g.w_in - n_cp, 0.0f);
         } else {
           int px = g.pw % g.sw, j = g.pw / g.sw;
@@ -399,101 +474,113 @@ inline void dw_backward_weights(const conv_geom& g, int n, const float* x, const
 
 // -------------------------------------------------------------- im2col + gemm --
 
-/// Column matrix of channels [c_lo, c_hi) (channel c's plane at x + c * h_in * w_in)
-/// for the output positions [p0, p1): row ((c - c_lo) * kh + ky) * kw + kx, leading dimension p1 - p0.
-inline void im2col(const conv_geom& g, const float* x, int c_lo, int c_hi, int p0, int p1, float* col) noexcept {
-  const idx ld = p1 - p0;
+/// pad = the zero-padded planes of channels [0, channels) of x (see padded_geom).
+inline void pad_planes(const conv_geom& g, const padded_geom& pg, const float* x, int channels, float* pad) noexcept {
   const idx in_plane = static_cast<idx>(g.h_in) * g.w_in;
-  for (int c = c_lo; c < c_hi; ++c) {
-    const float* plane = x + c * in_plane;
-    for (int yk = 0; yk < g.kh; ++yk) {
-      for (int xk = 0; xk < g.kw; ++xk) {
-        float* dst = col + ((static_cast<idx>(c - c_lo) * g.kh + yk) * g.kw + xk) * ld;
-        const int off = xk * g.dw - g.pw;
-        const span xs = valid(g.w_out, g.sw, off, g.w_in);
-        int p = p0;
-        while (p < p1) {
-          const int oy = p / g.w_out, ox0 = p - oy * g.w_out;
-          const int ox1 = std::min(g.w_out, ox0 + (p1 - p));
-          float* d = dst + (p - p0);  // d[i] is output column ox0 + i
-          const int iy = oy * g.sh - g.ph + yk * g.dh;
-          if (iy < 0 || iy >= g.h_in) {
-            fill(d, ox1 - ox0, 0.0f);
-          } else {
-            const int lo = std::clamp(xs.lo, ox0, ox1), hi = std::clamp(xs.hi, lo, ox1);
-            fill(d, lo - ox0, 0.0f);
-            const idx base = static_cast<idx>(iy) * g.w_in + off;  // input index of output column 0
-            if (g.sw == 1) {
-              std::copy(plane + (base + lo), plane + (base + hi), d + (lo - ox0));
-            } else {
-              for (int o = lo; o < hi; ++o) d[o - ox0] = plane[base + static_cast<idx>(o) * g.sw];
-            }
-            fill(d + (hi - ox0), ox1 - hi, 0.0f);
-          }
-          p += ox1 - ox0;
-        }
-      }
+  for (int c = 0; c < channels; ++c) {
+    float* dst = pad + c * pg.plane;
+    const float* src = x + c * in_plane;
+    fill(dst, static_cast<idx>(g.ph) * pg.wp, 0.0f);
+    for (int r = 0; r < g.h_in; ++r) {
+      float* row = dst + static_cast<idx>(r + g.ph) * pg.wp;
+      fill(row, g.pw, 0.0f);
+      copy_row(src + static_cast<idx>(r) * g.w_in, row + g.pw, g.w_in);
+      fill(row + g.pw + g.w_in, g.pw, 0.0f);
     }
+    fill(dst + static_cast<idx>(g.ph + g.h_in) * pg.wp, static_cast<idx>(g.ph) * pg.wp, 0.0f);
   }
 }
 
-/// Adds the column matrix (rows for channels [c_lo, c_hi), all h_out * w_out columns) back
-/// into the planes (channel c's plane at dx + c * h_in * w_in).
-inline void col2im(const conv_geom& g, const float* col, int c_lo, int c_hi, float* dx) noexcept {
-  const idx P = static_cast<idx>(g.h_out) * g.w_out;
+/// dx planes of channels [0, channels) = the interior of the padded planes.
+inline void unpad_planes(const conv_geom& g, const padded_geom& pg, const float* pad, int channels,
+                         float* dx) noexcept {
   const idx in_plane = static_cast<idx>(g.h_in) * g.w_in;
-  for (int c = c_lo; c < c_hi; ++c) {
-    float* plane = dx + c * in_plane;
-    for (int yk = 0; yk < g.kh; ++yk) {
-      const span oys = valid(g.h_out, g.sh, yk * g.dh - g.ph, g.h_in);
+  for (int c = 0; c < channels; ++c)
+    for (int r = 0; r < g.h_in; ++r)
+      copy_row(pad + c * pg.plane + static_cast<idx>(r + g.ph) * pg.wp + g.pw,
+               dx + c * in_plane + static_cast<idx>(r) * g.w_in, g.w_in);
+}
+
+/// Column matrix of the output rows [oy0, oy1) from the padded planes of
+/// channels [0, channels): row (c * kh + ky) * kw + kx, leading dimension
+/// (oy1 - oy0) * w_out.
+inline void im2col(const conv_geom& g, const padded_geom& pg, const float* pad, int channels, int oy0, int oy1,
+                   float* col) noexcept {
+  const idx ld = static_cast<idx>(oy1 - oy0) * g.w_out;
+  for (int c = 0; c < channels; ++c)
+    for (int yk = 0; yk < g.kh; ++yk)
       for (int xk = 0; xk < g.kw; ++xk) {
-        const float* src = col + ((static_cast<idx>(c - c_lo) * g.kh + yk) * g.kw + xk) * P;
-        const int off = xk * g.dw - g.pw;
-        const span xs = valid(g.w_out, g.sw, off, g.w_in);
-        if (xs.hi <= xs.lo) continue;
-        for (int oy = oys.lo; oy < oys.hi; ++oy) {
-          const idx base = static_cast<idx>(oy * g.sh - g.ph + yk * g.dh) * g.w_in + off;
-          const float* srow = src + static_cast<idx>(oy) * g.w_out;
+        float* dst = col + ((static_cast<idx>(c) * g.kh + yk) * g.kw + xk) * ld;
+        const float* src = pad + c * pg.plane + static_cast<idx>(yk) * g.dh * pg.wp + static_cast<idx>(xk) * g.dw;
+        for (int oy = oy0; oy < oy1; ++oy, dst += g.w_out) {
+          const float* s = src + static_cast<idx>(oy) * g.sh * pg.wp;
           if (g.sw == 1) {
-            add_to(plane + (base + xs.lo), srow + xs.lo, xs.hi - xs.lo);
+            copy_row(s, dst, g.w_out);
           } else {
-            for (int o = xs.lo; o < xs.hi; ++o) plane[base + static_cast<idx>(o) * g.sw] += srow[o];
+            for (int ox = 0; ox < g.w_out; ++ox) dst[ox] = s[static_cast<idx>(ox) * g.sw];
           }
         }
       }
-    }
-  }
+}
+
+/// The adjoint of im2col: adds the column matrix of the output rows [oy0, oy1)
+/// into the padded planes of channels [0, channels).
+inline void col2im(const conv_geom& g, const padded_geom& pg, const float* col, int channels, int oy0, int oy1,
+                   float* pad) noexcept {
+  const idx ld = static_cast<idx>(oy1 - oy0) * g.w_out;
+  for (int c = 0; c < channels; ++c)
+    for (int yk = 0; yk < g.kh; ++yk)
+      for (int xk = 0; xk < g.kw; ++xk) {
+        const float* src = col + ((static_cast<idx>(c) * g.kh + yk) * g.kw + xk) * ld;
+        float* dst = pad + c * pg.plane + static_cast<idx>(yk) * g.dh * pg.wp + static_cast<idx>(xk) * g.dw;
+        for (int oy = oy0; oy < oy1; ++oy, src += g.w_out) {
+          float* d = dst + static_cast<idx>(oy) * g.sh * pg.wp;
+          if (g.sw == 1) {
+            add_to(d, src, g.w_out);
+          } else {
+            for (int ox = 0; ox < g.w_out; ++ox) d[static_cast<idx>(ox) * g.sw] += src[ox];
+          }
+        }
+      }
 }
 
 inline void gemm_forward(const conv_geom& g, int n, const float* x, const float* w, const float* bias, float* y,
-                         float* scratch) {
+                         float* scratch, bool relu) {
   const bool identity = is_identity_col(g);
   const int cg_in = g.c_in / g.groups, cg_out = g.c_out / g.groups;
-  const int K = cg_in * g.kh * g.kw, P = g.h_out * g.w_out;
+  const int K = cg_in * g.kh * g.kw, P = g.h_out * g.w_out, rows = chunk_rows(g);
   const idx in_plane = static_cast<idx>(g.h_in) * g.w_in;
-  const std::size_t slot = slot_floats(g);
-  const int parts = parts_per_image(n, P);
+  const padded_geom pg(g);
+  const std::size_t slot = slot_floats(g), pf = pad_floats(g);
+  const int parts = parts_per_image(n, g.h_out);
   run_slots(n * parts, [&](int t, int ib, int ie) {
-    float* col = scratch + slot * static_cast<std::size_t>(t);
+    float* padx = scratch + slot * static_cast<std::size_t>(t);
+    float* col = padx + 2 * pf;
     for (int it = ib; it < ie; ++it) {
       const int img = it / parts, part = it % parts;
-      const int p0 = part_begin(P, part, parts), p1 = part_begin(P, part + 1, parts), cols = p1 - p0;
-      if (cols <= 0) continue;
+      const int r0 = part_begin(g.h_out, part, parts), r1 = part_begin(g.h_out, part + 1, parts);
+      if (r1 <= r0) continue;
       for (int grp = 0; grp < g.groups; ++grp) {
         const float* xg = x + (static_cast<idx>(img) * g.c_in + static_cast<idx>(grp) * cg_in) * in_plane;
-        float* yg = y + (static_cast<idx>(img) * g.c_out + static_cast<idx>(grp) * cg_out) * P + p0;
+        float* yg = y + (static_cast<idx>(img) * g.c_out + static_cast<idx>(grp) * cg_out) * P;
         const float* wg = w + static_cast<idx>(grp) * cg_out * K;
-        const float* B = col;
-        int ldb = cols;
-        if (identity) {
-          B = xg + p0;
-          ldb = P;
-        } else {
-          im2col(g, xg, 0, cg_in, p0, p1, col);
+        if (!identity) pad_planes(g, pg, xg, cg_in, padx);
+        for (int oy0 = r0; oy0 < r1; oy0 += rows) {
+          const int oy1 = std::min(r1, oy0 + rows), p0 = oy0 * g.w_out, cols = (oy1 - oy0) * g.w_out;
+          const float* B = xg + p0;
+          int ldb = P;
+          if (!identity) {
+            im2col(g, pg, padx, cg_in, oy0, oy1, col);
+            B = col;
+            ldb = cols;
+          }
+          if (bias)
+            for (int oc = 0; oc < cg_out; ++oc)
+              fill(yg + static_cast<idx>(oc) * P + p0, cols, bias[grp * cg_out + oc]);
+          gemm(trans::no, trans::no, cg_out, cols, K, wg, K, B, ldb, yg + p0, P, bias != nullptr);
+          // This chunk of the output planes is still in cache: apply the ReLU now.
+          if (relu) relu_rows(yg + p0, cg_out, P, cols);
         }
-        if (bias)
-          for (int oc = 0; oc < cg_out; ++oc) fill(yg + static_cast<idx>(oc) * P, cols, bias[grp * cg_out + oc]);
-        gemm(trans::no, trans::no, cg_out, cols, K, wg, K, B, ldb, yg, P, bias != nullptr);
       }
     }
   });
@@ -503,19 +590,20 @@ inline void gemm_backward_data(const conv_geom& g, int n, const float* dy, const
                                float* scratch) {
   const bool identity = is_identity_col(g);
   const int cg_in = g.c_in / g.groups, cg_out = g.c_out / g.groups;
-  const int taps = g.kh * g.kw, K = cg_in * taps, P = g.h_out * g.w_out;
+  const int taps = g.kh * g.kw, K = cg_in * taps, P = g.h_out * g.w_out, rows = chunk_rows(g);
   const idx in_plane = static_cast<idx>(g.h_in) * g.w_in;
-  const std::size_t slot = slot_floats(g);
+  const padded_geom pg(g);
+  const std::size_t slot = slot_floats(g), pf = pad_floats(g);
   const int parts = parts_per_image(n, g.c_in);
   run_slots(n * parts, [&](int t, int ib, int ie) {
-    float* col = scratch + slot * static_cast<std::size_t>(t);
+    float* paddx = scratch + slot * static_cast<std::size_t>(t) + pf;
+    float* col = paddx + pf;
     for (int it = ib; it < ie; ++it) {
       const int img = it / parts, part = it % parts;
       const int ca = part_begin(g.c_in, part, parts), cb = part_begin(g.c_in, part + 1, parts);
       if (cb <= ca) continue;
       float* dxi = dx + static_cast<idx>(img) * g.c_in * in_plane;
       const float* dyi = dy + static_cast<idx>(img) * g.c_out * P;
-      if (!identity) fill(dxi + ca * in_plane, (cb - ca) * in_plane, 0.0f);
       for (int grp = ca / cg_in; grp <= (cb - 1) / cg_in; ++grp) {
         const int lc0 = std::max(ca, grp * cg_in) - grp * cg_in, lc1 = std::min(cb, (grp + 1) * cg_in) - grp * cg_in;
         const int k0 = lc0 * taps, k1 = lc1 * taps;
@@ -525,65 +613,117 @@ inline void gemm_backward_data(const conv_geom& g, int n, const float* dy, const
         // col[k][p] = sum_oc w[oc][k] * dy[oc][p] for the rows k of channels [lc0, lc1)
         if (identity) {
           gemm(trans::yes, trans::no, k1 - k0, P, cg_out, wg + k0, K, dyg, P, dxg + lc0 * in_plane, P, false);
-        } else {
-          gemm(trans::yes, trans::no, k1 - k0, P, cg_out, wg + k0, K, dyg, P, col, P, false);
-          col2im(g, col, lc0, lc1, dxg);
+          continue;
         }
+        fill(paddx, (lc1 - lc0) * pg.plane, 0.0f);
+        for (int oy0 = 0; oy0 < g.h_out; oy0 += rows) {
+          const int oy1 = std::min(g.h_out, oy0 + rows), p0 = oy0 * g.w_out, cols = (oy1 - oy0) * g.w_out;
+          gemm(trans::yes, trans::no, k1 - k0, cols, cg_out, wg + k0, K, dyg + p0, P, col, cols, false);
+          col2im(g, pg, col, lc1 - lc0, oy0, oy1, paddx);
+        }
+        unpad_planes(g, pg, paddx, lc1 - lc0, dxg + lc0 * in_plane);
       }
     }
   });
 }
 
-inline void gemm_backward_weights(const conv_geom& g, int n, const float* x, const float* dy, float* dw,
-                                  float* dbias, float* scratch) {
+/// Weight (and bias) gradient, and the data gradient when dx is not null, in
+/// one pass over the images: each thread takes a contiguous run of images and,
+/// per chunk of output rows, builds the im2col matrix once, adds dy * col^T
+/// into its own partial weight gradient, then reuses the same buffer for
+/// w^T * dy and scatters it into the padded dx planes. Thread 0's partial is dw
+/// itself; the others are added to it at the end (in slot order, so the result
+/// depends only on the thread count). dw / dbias are overwritten.
+inline void gemm_backward(const conv_geom& g, int n, const float* x, const float* dy, const float* w, float* dx,
+                          float* dw, float* dbias, float* scratch) {
   const bool identity = is_identity_col(g);
   const int cg_in = g.c_in / g.groups, cg_out = g.c_out / g.groups;
-  const int K = cg_in * g.kh * g.kw, P = g.h_out * g.w_out;
+  const int K = cg_in * g.kh * g.kw, P = g.h_out * g.w_out, rows = chunk_rows(g);
   const idx in_plane = static_cast<idx>(g.h_in) * g.w_in;
-  const std::size_t slot = slot_floats(g);
-  run_slots(g.c_out, [&](int t, int ob, int oe) {
-    float* col = scratch + slot * static_cast<std::size_t>(t);
-    for (int grp = ob / cg_out; grp <= (oe - 1) / cg_out; ++grp) {
-      const int r0 = std::max(ob, grp * cg_out), r1 = std::min(oe, (grp + 1) * cg_out);
-      for (int img = 0; img < n; ++img) {
+  const padded_geom pg(g);
+  const std::size_t slot = slot_floats(g), pf = pad_floats(g), cf = col_floats(g);
+  const std::size_t dw_count = static_cast<std::size_t>(g.c_out) * static_cast<std::size_t>(K);
+  const int threads = std::min(num_threads(), n);
+  auto partial_dw = [&](int t) { return t == 0 ? dw : scratch + slot * static_cast<std::size_t>(t) + 2 * pf + cf; };
+  auto partial_db = [&](int t) {
+    return t == 0 ? dbias : scratch + slot * static_cast<std::size_t>(t) + 2 * pf + cf + round16(dw_count);
+  };
+  run_slots(n, [&](int t, int ib, int ie) {
+    float* padx = scratch + slot * static_cast<std::size_t>(t);
+    float* paddx = padx + pf;
+    float* col = paddx + pf;
+    float* dwt = partial_dw(t);
+    float* dbt = dbias ? partial_db(t) : nullptr;
+    for (int img = ib; img < ie; ++img) {
+      const float* dyi = dy + static_cast<idx>(img) * g.c_out * P;
+      for (int grp = 0; grp < g.groups; ++grp) {
         const float* xg = x + (static_cast<idx>(img) * g.c_in + static_cast<idx>(grp) * cg_in) * in_plane;
-        const float* B = xg;
+        const float* dyg = dyi + static_cast<idx>(grp) * cg_out * P;
+        const float* wg = w ? w + static_cast<idx>(grp) * cg_out * K : nullptr;
+        float* dxg = dx ? dx + (static_cast<idx>(img) * g.c_in + static_cast<idx>(grp) * cg_in) * in_plane : nullptr;
+        float* dwg = dwt + static_cast<idx>(grp) * cg_out * K;
         if (!identity) {
-          im2col(g, xg, 0, cg_in, 0, P, col);
-          B = col;
+          pad_planes(g, pg, xg, cg_in, padx);
+          if (dxg) fill(paddx, cg_in * pg.plane, 0.0f);
         }
-        // dw[oc][k] (+)= sum_p dy[oc][p] * col[k][p]
-        gemm(trans::no, trans::yes, r1 - r0, K, P, dy + (static_cast<idx>(img) * g.c_out + r0) * P, P, B, P,
-             dw + static_cast<idx>(r0) * K, K, img > 0);
+        for (int oy0 = 0; oy0 < g.h_out; oy0 += rows) {
+          const int oy1 = std::min(g.h_out, oy0 + rows), p0 = oy0 * g.w_out, cols = (oy1 - oy0) * g.w_out;
+          const float* B = xg + p0;
+          int ldb = P;
+          if (!identity) {
+            im2col(g, pg, padx, cg_in, oy0, oy1, col);
+            B = col;
+            ldb = cols;
+          }
+          // dw[oc][k] (+)= sum_p dy[oc][p] * col[k][p]
+          gemm(trans::no, trans::yes, cg_out, K, cols, dyg + p0, P, B, ldb, dwg, K, img > ib || oy0 > 0);
+          if (!dxg) continue;
+          // col[k][p] = sum_oc w[oc][k] * dy[oc][p]
+          if (identity) {
+            gemm(trans::yes, trans::no, K, cols, cg_out, wg, K, dyg + p0, P, dxg + p0, P, false);
+          } else {
+            gemm(trans::yes, trans::no, K, cols, cg_out, wg, K, dyg + p0, P, col, cols, false);
+            col2im(g, pg, col, cg_in, oy0, oy1, paddx);
+          }
+        }
+        if (dxg && !identity) unpad_planes(g, pg, paddx, cg_in, dxg);
       }
+      if (dbt)
+        for (int oc = 0; oc < g.c_out; ++oc) {
+          const float s = sum(dyi + static_cast<idx>(oc) * P, P);
+          dbt[oc] = img > ib ? dbt[oc] + s : s;
+        }
     }
-    if (dbias)
-      for (int oc = ob; oc < oe; ++oc) {
-        float s = 0.0f;
-        for (int img = 0; img < n; ++img) s += sum(dy + (static_cast<idx>(img) * g.c_out + oc) * P, P);
-        dbias[oc] = s;
-      }
   });
+  for (int t = 1; t < threads; ++t) {
+    add_to(dw, partial_dw(t), static_cast<idx>(dw_count));
+    if (dbias) add_to(dbias, partial_db(t), g.c_out);
+  }
 }
 
 }  // namespace conv_detail
 
-/// Floats of scratch the caller provides to the three functions below (for all
+/// What conv2d_forward applies to its output while it is still in cache.
+enum class conv_epilogue { none, relu };
+
+/// Floats of scratch the caller provides to the functions below (for all
 /// threads together). `threads` must be at least num_threads() at call time;
 /// the need does not depend on the batch size (max_batch is accepted for the
-/// engine's convenience). 0 for the depthwise and pointwise paths.
+/// engine's convenience).
 inline std::size_t conv_scratch_floats(const conv_geom& g, [[maybe_unused]] int max_batch, int threads) {
   return conv_detail::slot_floats(g) * static_cast<std::size_t>(std::max(1, threads));
 }
 
-/// y[n][c_out][h_out][w_out] = conv2d(x[n][c_in][h_in][w_in], w, bias); bias may be null.
+/// y[n][c_out][h_out][w_out] = conv2d(x[n][c_in][h_in][w_in], w, bias); bias may
+/// be null. With conv_epilogue::relu, y = max(conv2d(...), 0) (the ReLU fused).
 inline void conv2d_forward(const conv_geom& g, int n, const float* x, const float* w, const float* bias, float* y,
-                           float* scratch) {
+                           float* scratch, conv_epilogue epilogue = conv_epilogue::none) {
   if (n <= 0) return;
+  const bool relu = epilogue == conv_epilogue::relu;
   if (conv_detail::is_depthwise(g))
-    conv_detail::dw_forward(g, n, x, w, bias, y, scratch);
+    conv_detail::dw_forward(g, n, x, w, bias, y, scratch, relu);
   else
-    conv_detail::gemm_forward(g, n, x, w, bias, y, scratch);
+    conv_detail::gemm_forward(g, n, x, w, bias, y, scratch, relu);
 }
 
 /// dx (overwritten) = the gradient of sum(y * dy) with respect to x.
@@ -608,7 +748,21 @@ inline void conv2d_backward_weights(const conv_geom& g, int n, const float* x, c
   if (conv_detail::is_depthwise(g))
     conv_detail::dw_backward_weights(g, n, x, dy, dw, dbias, scratch);
   else
-    conv_detail::gemm_backward_weights(g, n, x, dy, dw, dbias, scratch);
+    conv_detail::gemm_backward(g, n, x, dy, nullptr, nullptr, dw, dbias, scratch);
+}
+
+/// Both backward passes at once: dw / dbias as conv2d_backward_weights, and dx
+/// (nullable: skipped) as conv2d_backward_data. For im2col and 1x1 convolutions
+/// with at least one image per thread this is a single pass over the batch
+/// that builds each column matrix once for both products.
+inline void conv2d_backward(const conv_geom& g, int n, const float* x, const float* dy, const float* w, float* dx,
+                            float* dw, float* dbias, float* scratch) {
+  if (n > 0 && !conv_detail::is_depthwise(g) && (n >= num_threads() || !dx)) {
+    conv_detail::gemm_backward(g, n, x, dy, w, dx, dw, dbias, scratch);
+    return;
+  }
+  conv2d_backward_weights(g, n, x, dy, dw, dbias, scratch);
+  if (dx) conv2d_backward_data(g, n, dy, w, dx, scratch);
 }
 
 }  // namespace staticnet::cpu
