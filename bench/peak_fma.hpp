@@ -71,19 +71,21 @@ inline double measured_peak() {
 /// The fp32 peak of all the kernel pool's threads at once, in GFLOP/s: every
 /// thread runs the FMA chains at the same time (so the all-core clock, which
 /// can be lower than the single-core one with wide vectors, is what counts);
-/// the fastest of 300 parallel calls. Measured once per process.
+/// the fastest of 60 parallel calls of about 1 ms each (long enough that
+/// waking the pool's threads, tens of microseconds, does not count). Measured
+/// once per process.
 inline double measured_peak_all_threads() {
   static const double peak = [] {
-    constexpr std::int64_t iters = 1 << 14;
+    constexpr std::int64_t iters = 1 << 18;
     const int threads = staticnet::cpu::num_threads();
     auto run = [&] {
       staticnet::cpu::parallel_for(0, threads, [](int b, int e) {
         for (int t = b; t < e; ++t) peak_sink = fma_chains<gd::vec>(iters, vec_fma);
       });
     };
-    for (int i = 0; i < 30; ++i) run();  // warm-up (and clocks settle)
+    for (int i = 0; i < 10; ++i) run();  // warm-up (and clocks settle)
     double fastest = 1e30;
-    for (int i = 0; i < 300; ++i) {
+    for (int i = 0; i < 60; ++i) {
       const auto t0 = std::chrono::steady_clock::now();
       run();
       fastest = std::min(fastest, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());

@@ -523,6 +523,20 @@ inline void im2col(const conv_geom& g, const padded_geom& pg, const float* pad, 
       }
 }
 
+/// The K x (oy1 - oy0) * w_out operand of the output rows [oy0, oy1) of one
+/// group, with its leading dimension: a 1x1 conv's input planes themselves,
+/// otherwise their im2col from the padded planes, built into col.
+inline const float* column_chunk(const conv_geom& g, const padded_geom& pg, const float* x, const float* pad,
+                                 int channels, int oy0, int oy1, float* col, int& ld) noexcept {
+  if (is_identity_col(g)) {
+    ld = g.h_out * g.w_out;
+    return x + static_cast<idx>(oy0) * g.w_out;
+  }
+  im2col(g, pg, pad, channels, oy0, oy1, col);
+  ld = (oy1 - oy0) * g.w_out;
+  return col;
+}
+
 /// The adjoint of im2col: adds the column matrix of the output rows [oy0, oy1)
 /// into the padded planes of channels [0, channels).
 inline void col2im(const conv_geom& g, const padded_geom& pg, const float* col, int channels, int oy0, int oy1,
@@ -567,13 +581,8 @@ inline void gemm_forward(const conv_geom& g, int n, const float* x, const float*
         if (!identity) pad_planes(g, pg, xg, cg_in, padx);
         for (int oy0 = r0; oy0 < r1; oy0 += rows) {
           const int oy1 = std::min(r1, oy0 + rows), p0 = oy0 * g.w_out, cols = (oy1 - oy0) * g.w_out;
-          const float* B = xg + p0;
-          int ldb = P;
-          if (!identity) {
-            im2col(g, pg, padx, cg_in, oy0, oy1, col);
-            B = col;
-            ldb = cols;
-          }
+          int ldb = 0;
+          const float* B = column_chunk(g, pg, xg, padx, cg_in, oy0, oy1, col, ldb);
           if (bias)
             for (int oc = 0; oc < cg_out; ++oc)
               fill(yg + static_cast<idx>(oc) * P + p0, cols, bias[grp * cg_out + oc]);
@@ -668,13 +677,8 @@ inline void gemm_backward(const conv_geom& g, int n, const float* x, const float
         }
         for (int oy0 = 0; oy0 < g.h_out; oy0 += rows) {
           const int oy1 = std::min(g.h_out, oy0 + rows), p0 = oy0 * g.w_out, cols = (oy1 - oy0) * g.w_out;
-          const float* B = xg + p0;
-          int ldb = P;
-          if (!identity) {
-            im2col(g, pg, padx, cg_in, oy0, oy1, col);
-            B = col;
-            ldb = cols;
-          }
+          int ldb = 0;
+          const float* B = column_chunk(g, pg, xg, padx, cg_in, oy0, oy1, col, ldb);
           // dw[oc][k] (+)= sum_p dy[oc][p] * col[k][p]
           gemm(trans::no, trans::yes, cg_out, K, cols, dyg + p0, P, B, ldb, dwg, K, img > ib || oy0 > 0);
           if (!dxg) continue;
