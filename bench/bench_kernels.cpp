@@ -1,5 +1,6 @@
-// Throughput of staticnet's CPU layer kernels on the layers of the S7-dilated
-// and S9 reference networks, at batch 128 on the default thread pool (all
+// Throughput of staticnet's CPU layer kernels, on the layers of the S7-dilated
+// and S9 reference networks where they have them (a 1024 -> 256 Linear, 2x2
+// pooling, dropout, merges and losses on typical sizes otherwise), at batch 128 on the default thread pool (all
 // cores unless --threads N is given before the Google Benchmark flags).
 //
 //   ./bench_kernels                                  every kernel
@@ -20,8 +21,12 @@
 #include <vector>
 
 #include <staticnet/cpu/activation.hpp>
+#include <staticnet/cpu/adam.hpp>
 #include <staticnet/cpu/batchnorm.hpp>
+#include <staticnet/cpu/concat.hpp>
 #include <staticnet/cpu/conv.hpp>
+#include <staticnet/cpu/linear.hpp>
+#include <staticnet/cpu/loss.hpp>
 #include <staticnet/cpu/parallel.hpp>
 #include <staticnet/cpu/pooling.hpp>
 #include <staticnet/cpu/sgd.hpp>
@@ -203,6 +208,115 @@ void bm_sgd(benchmark::State& st) {
   st.SetBytesProcessed(st.iterations() * static_cast<std::int64_t>(n * sizeof(float) * 4));
 }
 
+void bm_avgpool(benchmark::State& st, bool backward) {
+  const cpu::pool_geom g{.c = act_c, .h_in = 32, .w_in = 32, .h_out = 16, .w_out = 16, .kh = 2, .kw = 2, .sh = 2,
+                         .sw = 2};
+  auto x = random_floats(act_n, 14);
+  std::vector<float> y(act_n / 4), dx(act_n);
+  for (auto _ : st) {
+    if (backward)
+      cpu::avgpool_backward(g, batch, y.data(), dx.data());
+    else
+      cpu::avgpool_forward(g, batch, x.data(), y.data());
+    benchmark::ClobberMemory();
+  }
+  st.SetItemsProcessed(st.iterations() * batch);
+}
+
+void bm_dropout(benchmark::State& st, bool backward) {
+  auto x = random_floats(act_n, 15);
+  std::vector<float> y(act_n);
+  std::vector<std::uint8_t> mask(act_n);
+  cpu::dropout_forward(act_n, x.data(), y.data(), mask.data(), 0.1f, 1);
+  std::uint64_t seed = 2;
+  for (auto _ : st) {
+    if (backward)
+      cpu::dropout_backward(act_n, mask.data(), 0.1f, x.data(), y.data());
+    else
+      cpu::dropout_forward(act_n, x.data(), y.data(), mask.data(), 0.1f, seed++);
+    benchmark::ClobberMemory();
+  }
+  st.SetItemsProcessed(st.iterations() * batch);
+  st.SetBytesProcessed(st.iterations() * static_cast<std::int64_t>(act_n * (2 * sizeof(float) + 1)));
+}
+
+// Residual add and a two-way concat of 32 + 32 channels (Add / Concat merges).
+void bm_add(benchmark::State& st) {
+  auto x = random_floats(act_n, 16), y = random_floats(act_n, 17);
+  for (auto _ : st) {
+    cpu::add_inplace(act_n, x.data(), y.data());
+    benchmark::ClobberMemory();
+  }
+  st.SetItemsProcessed(st.iterations() * batch);
+  st.SetBytesProcessed(st.iterations() * static_cast<std::int64_t>(act_n * sizeof(float) * 3));
+}
+
+void bm_concat(benchmark::State& st, bool backward) {
+  auto part = random_floats(act_n / 2, 18);
+  std::vector<float> y(act_n), dpart(act_n / 2);
+  for (auto _ : st) {
+    if (backward)
+      cpu::concat_backward(batch, act_hw, act_c, act_c / 2, act_c / 2, y.data(), dpart.data(), false);
+    else
+      cpu::concat_forward(batch, act_hw, act_c, act_c / 2, act_c / 2, part.data(), y.data());
+    benchmark::ClobberMemory();
+  }
+  st.SetItemsProcessed(st.iterations() * batch);
+}
+
+// Linear 1024 -> 256 (a classifier head after Flatten).
+void bm_linear(benchmark::State& st, bool backward) {
+  constexpr int in = 1024, out = 256;
+  auto x = random_floats(static_cast<std::size_t>(batch) * in, 19), w = random_floats(std::size_t{in} * out, 20);
+  auto b = random_floats(out, 21), dy = random_floats(static_cast<std::size_t>(batch) * out, 22);
+  std::vector<float> y(static_cast<std::size_t>(batch) * out), dx(x.size()), dw(w.size()), db(out);
+  for (auto _ : st) {
+    if (backward)
+      cpu::linear_backward(batch, in, out, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data());
+    else
+      cpu::linear_forward(batch, in, out, x.data(), w.data(), b.data(), y.data());
+    benchmark::ClobberMemory();
+  }
+  const double flops = 2.0 * batch * in * out * (backward ? 2.0 : 1.0);
+  st.counters["GFLOPS"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  st.SetItemsProcessed(st.iterations() * batch);
+}
+
+// LogSoftmax + NLL (the reference networks' head) and cross-entropy with label smoothing, 10 classes.
+void bm_loss(benchmark::State& st, bool cross_entropy) {
+  constexpr int classes = 10;
+  auto logits = random_floats(static_cast<std::size_t>(batch) * classes, 23);
+  std::vector<float> logp(logits.size()), dlogp(logits.size()), dlogits(logits.size());
+  std::vector<std::int32_t> target(batch);
+  for (int i = 0; i < batch; ++i) target[static_cast<std::size_t>(i)] = i % classes;
+  for (auto _ : st) {
+    if (cross_entropy) {
+      benchmark::DoNotOptimize(
+          cpu::cross_entropy(batch, classes, logits.data(), target.data(), 0.1f, dlogits.data()));
+    } else {
+      cpu::log_softmax_forward(batch, classes, logits.data(), logp.data());
+      benchmark::DoNotOptimize(cpu::nll_loss(batch, classes, logp.data(), target.data(), dlogp.data()));
+      cpu::log_softmax_backward(batch, classes, logp.data(), dlogp.data(), dlogits.data());
+    }
+    benchmark::ClobberMemory();
+  }
+  st.SetItemsProcessed(st.iterations() * batch);
+}
+
+// One Adam update of S9's 198,757 parameters.
+void bm_adam(benchmark::State& st) {
+  constexpr std::size_t n = 198757;
+  auto p = random_floats(n, 24), g = random_floats(n, 25);
+  std::vector<float> m(n), v(n);
+  const cpu::adam_options o{};
+  std::int64_t step = 0;
+  for (auto _ : st) {
+    cpu::adam_step(n, p.data(), g.data(), m.data(), v.data(), nullptr, o, ++step, cpu::weight_decay_kind::l2);
+    benchmark::ClobberMemory();
+  }
+  st.SetBytesProcessed(st.iterations() * static_cast<std::int64_t>(n * sizeof(float) * 6));
+}
+
 void register_all() {
   for (const auto& c : conv_cases) {
     const std::string base = std::string("conv/") + c.name;
@@ -230,7 +344,19 @@ void register_all() {
   benchmark::RegisterBenchmark("maxpool2x2/64x32x32/forward", bm_maxpool, false)->UseRealTime();
   benchmark::RegisterBenchmark("maxpool2x2/64x32x32/backward", bm_maxpool, true)->UseRealTime();
   benchmark::RegisterBenchmark("global_avgpool/64x32x32/forward", bm_global_avgpool)->UseRealTime();
+  benchmark::RegisterBenchmark("avgpool2x2/64x32x32/forward", bm_avgpool, false)->UseRealTime();
+  benchmark::RegisterBenchmark("avgpool2x2/64x32x32/backward", bm_avgpool, true)->UseRealTime();
+  benchmark::RegisterBenchmark("dropout/64x32x32/forward", bm_dropout, false)->UseRealTime();
+  benchmark::RegisterBenchmark("dropout/64x32x32/backward", bm_dropout, true)->UseRealTime();
+  benchmark::RegisterBenchmark("add/64x32x32", bm_add)->UseRealTime();
+  benchmark::RegisterBenchmark("concat/32+32x32x32/forward", bm_concat, false)->UseRealTime();
+  benchmark::RegisterBenchmark("concat/32+32x32x32/backward", bm_concat, true)->UseRealTime();
+  benchmark::RegisterBenchmark("linear/1024to256/forward", bm_linear, false)->UseRealTime();
+  benchmark::RegisterBenchmark("linear/1024to256/backward", bm_linear, true)->UseRealTime();
+  benchmark::RegisterBenchmark("loss/log_softmax_nll_10/forward_backward", bm_loss, false)->UseRealTime();
+  benchmark::RegisterBenchmark("loss/cross_entropy_ls0.1_10/forward_backward", bm_loss, true)->UseRealTime();
   benchmark::RegisterBenchmark("sgd/198757_params", bm_sgd)->UseRealTime();
+  benchmark::RegisterBenchmark("adam/198757_params", bm_adam)->UseRealTime();
 }
 
 }  // namespace
