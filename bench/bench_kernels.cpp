@@ -166,18 +166,23 @@ void bm_relu_backward(benchmark::State& st) {
   st.SetBytesProcessed(st.iterations() * static_cast<std::int64_t>(act_n * sizeof(float) * 3));
 }
 
-void bm_maxpool(benchmark::State& st, bool backward) {
+// 2x2 max or average pooling, stride 2, on the 64-channel 32x32 activation.
+void bm_pool(benchmark::State& st, bool max, bool backward) {
   const cpu::pool_geom g{.c = act_c, .h_in = 32, .w_in = 32, .h_out = 16, .w_out = 16, .kh = 2, .kw = 2, .sh = 2,
                          .sw = 2};
-  auto x = random_floats(act_n, 10);
+  auto x = random_floats(act_n, max ? 10 : 14);
   std::vector<float> y(act_n / 4), dx(act_n);
   std::vector<std::int32_t> arg(act_n / 4);
-  cpu::maxpool_forward(g, batch, x.data(), y.data(), arg.data());
+  if (max) cpu::maxpool_forward(g, batch, x.data(), y.data(), arg.data());
   for (auto _ : st) {
-    if (backward)
+    if (max && backward)
       cpu::maxpool_backward(g, batch, y.data(), arg.data(), dx.data());
-    else
+    else if (max)
       cpu::maxpool_forward(g, batch, x.data(), y.data(), arg.data());
+    else if (backward)
+      cpu::avgpool_backward(g, batch, y.data(), dx.data());
+    else
+      cpu::avgpool_forward(g, batch, x.data(), y.data());
     benchmark::ClobberMemory();
   }
   st.SetItemsProcessed(st.iterations() * batch);
@@ -206,21 +211,6 @@ void bm_sgd(benchmark::State& st) {
     benchmark::ClobberMemory();
   }
   st.SetBytesProcessed(st.iterations() * static_cast<std::int64_t>(n * sizeof(float) * 4));
-}
-
-void bm_avgpool(benchmark::State& st, bool backward) {
-  const cpu::pool_geom g{.c = act_c, .h_in = 32, .w_in = 32, .h_out = 16, .w_out = 16, .kh = 2, .kw = 2, .sh = 2,
-                         .sw = 2};
-  auto x = random_floats(act_n, 14);
-  std::vector<float> y(act_n / 4), dx(act_n);
-  for (auto _ : st) {
-    if (backward)
-      cpu::avgpool_backward(g, batch, y.data(), dx.data());
-    else
-      cpu::avgpool_forward(g, batch, x.data(), y.data());
-    benchmark::ClobberMemory();
-  }
-  st.SetItemsProcessed(st.iterations() * batch);
 }
 
 void bm_dropout(benchmark::State& st, bool backward) {
@@ -341,11 +331,11 @@ void register_all() {
   }
   benchmark::RegisterBenchmark("relu/64x32x32/forward", bm_relu_forward)->UseRealTime();
   benchmark::RegisterBenchmark("relu/64x32x32/backward", bm_relu_backward)->UseRealTime();
-  benchmark::RegisterBenchmark("maxpool2x2/64x32x32/forward", bm_maxpool, false)->UseRealTime();
-  benchmark::RegisterBenchmark("maxpool2x2/64x32x32/backward", bm_maxpool, true)->UseRealTime();
+  benchmark::RegisterBenchmark("maxpool2x2/64x32x32/forward", bm_pool, true, false)->UseRealTime();
+  benchmark::RegisterBenchmark("maxpool2x2/64x32x32/backward", bm_pool, true, true)->UseRealTime();
   benchmark::RegisterBenchmark("global_avgpool/64x32x32/forward", bm_global_avgpool)->UseRealTime();
-  benchmark::RegisterBenchmark("avgpool2x2/64x32x32/forward", bm_avgpool, false)->UseRealTime();
-  benchmark::RegisterBenchmark("avgpool2x2/64x32x32/backward", bm_avgpool, true)->UseRealTime();
+  benchmark::RegisterBenchmark("avgpool2x2/64x32x32/forward", bm_pool, false, false)->UseRealTime();
+  benchmark::RegisterBenchmark("avgpool2x2/64x32x32/backward", bm_pool, false, true)->UseRealTime();
   benchmark::RegisterBenchmark("dropout/64x32x32/forward", bm_dropout, false)->UseRealTime();
   benchmark::RegisterBenchmark("dropout/64x32x32/backward", bm_dropout, true)->UseRealTime();
   benchmark::RegisterBenchmark("add/64x32x32", bm_add)->UseRealTime();

@@ -50,21 +50,30 @@ inline volatile float peak_sink = 0.0f;
 
 inline auto vec_fma = [](const gd::vec& x, const gd::vec& y, const gd::vec& z) { return gd::fmadd(x, y, z); };
 
+/// GFLOP/s of `threads` threads of the kernel pool running the FMA chains at
+/// the same time: the fastest of `reps` calls of `iters` iterations each,
+/// after `warm` untimed calls.
+inline double fastest_fma_rate(int threads, std::int64_t iters, int warm, int reps) {
+  auto run = [&] {
+    staticnet::cpu::parallel_for(0, threads, [&](int b, int e) {
+      for (int t = b; t < e; ++t) peak_sink = fma_chains<gd::vec>(iters, vec_fma);
+    });
+  };
+  for (int i = 0; i < warm; ++i) run();
+  double fastest = 1e30;
+  for (int i = 0; i < reps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    run();
+    fastest = std::min(fastest, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return threads * flops_per_call<gd::vec>(iters) * 1e-9 / fastest;
+}
+
 /// The single-core peak of gemm's vector type in GFLOP/s: the fastest of 2000
 /// calls of ~15 us (after a warm-up), so a preempted or slowed call does not
 /// lower it. Measured once per process.
 inline double measured_peak() {
-  static const double peak = [] {
-    constexpr std::int64_t iters = 1 << 12;
-    for (int i = 0; i < 200; ++i) peak_sink = fma_chains<gd::vec>(iters, vec_fma);  // warm-up
-    double fastest = 1e30;
-    for (int i = 0; i < 2000; ++i) {
-      const auto t0 = std::chrono::steady_clock::now();
-      peak_sink = fma_chains<gd::vec>(iters, vec_fma);
-      fastest = std::min(fastest, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    return flops_per_call<gd::vec>(iters) * 1e-9 / fastest;
-  }();
+  static const double peak = fastest_fma_rate(1, std::int64_t{1} << 12, 200, 2000);
   return peak;
 }
 
@@ -75,23 +84,7 @@ inline double measured_peak() {
 /// waking the pool's threads, tens of microseconds, does not count). Measured
 /// once per process.
 inline double measured_peak_all_threads() {
-  static const double peak = [] {
-    constexpr std::int64_t iters = 1 << 18;
-    const int threads = staticnet::cpu::num_threads();
-    auto run = [&] {
-      staticnet::cpu::parallel_for(0, threads, [](int b, int e) {
-        for (int t = b; t < e; ++t) peak_sink = fma_chains<gd::vec>(iters, vec_fma);
-      });
-    };
-    for (int i = 0; i < 10; ++i) run();  // warm-up (and clocks settle)
-    double fastest = 1e30;
-    for (int i = 0; i < 60; ++i) {
-      const auto t0 = std::chrono::steady_clock::now();
-      run();
-      fastest = std::min(fastest, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    return threads * flops_per_call<gd::vec>(iters) * 1e-9 / fastest;
-  }();
+  static const double peak = fastest_fma_rate(staticnet::cpu::num_threads(), std::int64_t{1} << 18, 10, 60);
   return peak;
 }
 

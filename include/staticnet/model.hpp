@@ -188,6 +188,11 @@ class Model {
   ///  * relu_into_bn[i]: row i is a ReLU read only by the BatchNorm at row
   ///    i + 1; that BatchNorm's backward applies the ReLU's mask to its input
   ///    gradient, and the ReLU's own backward pass is skipped.
+  ///  * relu_after_bn[i]: row i is a ReLU running in place on the output of
+  ///    the BatchNorm at row i - 1 (one whose input is not itself a fused
+  ///    ReLU's output); the BatchNorm applies it in its forward (or the conv
+  ///    it is folded into), and its backward rebuilds the ReLU's mask, so the
+  ///    ReLU's own passes are skipped.
   static constexpr std::array<bool, op_count> relu_into_conv = [] {
     std::array<bool, op_count> t{};
     for (std::size_t i = 1; i < op_count; ++i)
@@ -202,12 +207,6 @@ class Model {
              exec.rows[i + 1].src == static_cast<int>(i);
     return t;
   }();
-
-  ///  * relu_after_bn[i]: row i is a ReLU running in place on the output of
-  ///    the BatchNorm at row i - 1 (one whose input is not itself a fused
-  ///    ReLU's output); the BatchNorm applies it in its forward (or the conv
-  ///    it is folded into), and its backward rebuilds the ReLU's mask, so the
-  ///    ReLU's own passes are skipped.
   static constexpr std::array<bool, op_count> relu_after_bn = [] {
     std::array<bool, op_count> t{};
     for (std::size_t i = 1; i < op_count; ++i)

@@ -124,6 +124,17 @@ inline void add_to(const float* src, float* dst, std::size_t n) noexcept {
   for (; i < n; ++i) dst[i] += src[i];
 }
 
+/// y[i] = max(x[i], 0) over [0, n), one thread (NaN propagates, as torch.relu; x == y is allowed).
+inline void relu(const float* x, float* y, std::size_t n) noexcept {
+  const vf zero(0.0f);
+  std::size_t i = 0;
+  for (; i + vlen <= n; i += vlen) {
+    const vf v = vf::load_unaligned(x + i);
+    xsimd::select(v < zero, zero, v).store_unaligned(y + i);
+  }
+  for (; i < n; ++i) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+}
+
 /// splitmix64 finaliser.
 constexpr std::uint64_t mix64(std::uint64_t z) noexcept {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -144,15 +155,7 @@ constexpr std::uint64_t dropout_bits(std::uint64_t key, std::uint64_t index) noe
 /// y = max(x, 0) (NaN propagates, as torch.relu). x == y is allowed.
 inline void relu_forward(std::size_t size, const float* x, float* y) {
   using namespace layer_detail;
-  chunked(size, elementwise_grain, [&](std::size_t b, std::size_t e) {
-    const vf zero(0.0f);
-    std::size_t i = b;
-    for (; i + vlen <= e; i += vlen) {
-      const vf v = vf::load_unaligned(x + i);
-      xsimd::select(v < zero, zero, v).store_unaligned(y + i);
-    }
-    for (; i < e; ++i) y[i] = x[i] < 0.0f ? 0.0f : x[i];
-  });
+  chunked(size, elementwise_grain, [&](std::size_t b, std::size_t e) { relu(x + b, y + b, e - b); });
 }
 
 /// dx = dy where y > 0, else 0 (y is the forward OUTPUT). dx may alias dy.

@@ -49,6 +49,7 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "activation.hpp"
 #include "gemm.hpp"
 #include "parallel.hpp"
 
@@ -139,14 +140,12 @@ inline span valid(int count, int step, int off, int limit) noexcept {
   return {lo, hi};
 }
 
-/// p[0, n) = v. The rows and pads here are short (tens of floats): inline
-/// vector loops, not library calls, which cost more than the copy itself.
-inline void fill(float* p, idx n, float v) noexcept {
-  const batch b(v);
-  idx i = 0;
-  for (; i + vw <= n; i += vw) b.store_unaligned(p + i);
-  for (; i < n; ++i) p[i] = v;
-}
+// Element-wise helpers shared with the other layers (inline vector loops:
+// the rows and pads here are tens of floats, where a library call costs more
+// than the work).
+using layer_detail::add_to;  // add_to(src, dst, n): dst += src
+using layer_detail::fill;
+using layer_detail::sum;
 
 /// n floats from src to dst (short rows: an inline vector loop, not a library call).
 inline void copy_row(const float* src, float* dst, idx n) noexcept {
@@ -155,39 +154,9 @@ inline void copy_row(const float* src, float* dst, idx n) noexcept {
   for (; i < n; ++i) dst[i] = src[i];
 }
 
-/// y[0, n) += x[0, n)
-inline void add_to(float* y, const float* x, idx n) noexcept {
-  idx i = 0;
-  for (; i + vw <= n; i += vw) (batch::load_unaligned(y + i) + batch::load_unaligned(x + i)).store_unaligned(y + i);
-  for (; i < n; ++i) y[i] += x[i];
-}
-
-/// sum of x[0, n)
-inline float sum(const float* x, idx n) noexcept {
-  batch a0(0.0f), a1(0.0f);
-  idx i = 0;
-  for (; i + 2 * vw <= n; i += 2 * vw) {
-    a0 += batch::load_unaligned(x + i);
-    a1 += batch::load_unaligned(x + i + vw);
-  }
-  for (; i + vw <= n; i += vw) a0 += batch::load_unaligned(x + i);
-  float s = xsimd::hadd(a0 + a1);
-  for (; i < n; ++i) s += x[i];
-  return s;
-}
-
 /// Rows r in [0, rows) of len floats at y + r * ld: max(v, 0) in place (NaN propagates).
 inline void relu_rows(float* y, int rows, idx ld, idx len) noexcept {
-  const batch zero(0.0f);
-  for (int r = 0; r < rows; ++r) {
-    float* p = y + static_cast<idx>(r) * ld;
-    idx i = 0;
-    for (; i + vw <= len; i += vw) {
-      const batch v = batch::load_unaligned(p + i);
-      xsimd::select(v < zero, zero, v).store_unaligned(p + i);
-    }
-    for (; i < len; ++i) p[i] = p[i] < 0.0f ? 0.0f : p[i];
-  }
+  for (int r = 0; r < rows; ++r) layer_detail::relu(y + static_cast<idx>(r) * ld, y + static_cast<idx>(r) * ld, len);
 }
 
 /// Runs f(slot, item_begin, item_end) on min(num_threads(), items) threads, slot in [0, threads).
@@ -550,7 +519,7 @@ inline void col2im(const conv_geom& g, const padded_geom& pg, const float* col, 
         for (int oy = oy0; oy < oy1; ++oy, src += g.w_out) {
           float* d = dst + static_cast<idx>(oy) * g.sh * pg.wp;
           if (g.sw == 1) {
-            add_to(d, src, g.w_out);
+            add_to(src, d, g.w_out);
           } else {
             for (int ox = 0; ox < g.w_out; ++ox) d[static_cast<idx>(ox) * g.sw] += src[ox];
           }
@@ -700,8 +669,8 @@ inline void gemm_backward(const conv_geom& g, int n, const float* x, const float
     }
   });
   for (int t = 1; t < threads; ++t) {
-    add_to(dw, partial_dw(t), static_cast<idx>(dw_count));
-    if (dbias) add_to(dbias, partial_db(t), g.c_out);
+    add_to(partial_dw(t), dw, dw_count);
+    if (dbias) add_to(partial_db(t), dbias, static_cast<std::size_t>(g.c_out));
   }
 }
 
