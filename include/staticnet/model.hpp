@@ -215,6 +215,26 @@ class Model {
              exec.rows[i].storage == exec.rows[i - 1].storage && !(i >= 2 && relu_into_bn[i - 2]);
     return t;
   }();
+  /// BatchNorms whose per-plane statistics the conv before them computes
+  /// (conv2d_forward's plane_stats) while its output is still in cache:
+  /// stats_for_bn[j] is the row of the BatchNorm that reads conv row j's output
+  /// right after it (directly, or through a ReLU the conv applies), else -1;
+  /// the BatchNorm then skips its own statistics pass.
+  static constexpr std::array<int, op_count> stats_for_bn = [] {
+    std::array<int, op_count> t{};
+    for (std::size_t j = 0; j < op_count; ++j) {
+      t[j] = -1;
+      if (!Net::plan.rows[j].is_conv()) continue;
+      const std::size_t i = j + 1 < op_count && relu_into_conv[j + 1] ? j + 2 : j + 1;
+      if (i < op_count && Net::plan.rows[i].desc.kind == op_kind::batchnorm &&
+          exec.rows[i].src == static_cast<int>(i - 1))
+        t[j] = static_cast<int>(i);
+    }
+    return t;
+  }();
+  static constexpr bool bn_stats_ready(std::size_t i) noexcept {
+    return i >= 1 && (stats_for_bn[i - 1] == static_cast<int>(i) || (i >= 2 && stats_for_bn[i - 2] == static_cast<int>(i)));
+  }
   /// Whether the layer at row i applies a ReLU that follows it (relu_into_conv / relu_after_bn).
   static constexpr bool applies_next_relu(std::size_t i) noexcept {
     return i + 1 < op_count && (relu_into_conv[i + 1] || relu_after_bn[i + 1]);
@@ -502,6 +522,7 @@ class Model {
            static_cast<std::size_t>(exec.saved) + (level * 3 + static_cast<std::size_t>(which)) * grad_size_;
   }
   float* scratch() noexcept { return scratch_.get(); }
+  float* plane_stats() noexcept { return scratch_.get() + stats_offset_; }
 
   /// Sizes the kernels' scratch (convolutions: per thread; BatchNorm: per-plane
   /// sums) for the current thread count (again when
@@ -509,15 +530,19 @@ class Model {
   void plan_scratch() {
     const int threads = cpu::num_threads();
     if (scratch_ && threads == scratch_threads_) return;
-    std::size_t floats = 0;
+    std::size_t floats = 0, stats = 0;
     for (std::size_t i = 0; i < op_count; ++i) {
       if (plan.rows[i].desc.kind == op_kind::conv)
         floats = std::max(floats, cpu::conv_scratch_floats(detail::conv_geometry(plan.rows[i]), MaxBatch, threads));
       else if (plan.rows[i].desc.kind == op_kind::batchnorm)
         floats = std::max(floats, cpu::batchnorm_scratch_floats(MaxBatch, plan.rows[i].in.c));
+      if (bn_stats_ready(i)) stats = std::max(stats, 2 * static_cast<std::size_t>(MaxBatch) * plan.rows[i].in.c);
     }
-    scratch_ = detail::aligned_zeros<float>(floats);
-    scratch_size_ = floats;
+    // The plane statistics a conv hands to its BatchNorm come after every
+    // kernel's own scratch, so neither kernel overwrites them.
+    stats_offset_ = (floats + 15) / 16 * 16;
+    scratch_ = detail::aligned_zeros<float>(stats_offset_ + stats);
+    scratch_size_ = stats_offset_ + stats;
     scratch_threads_ = threads;
   }
   std::uint8_t* aux(const exec_row& e) noexcept { return aux_.get() + e.aux * MaxBatch; }
@@ -543,7 +568,8 @@ class Model {
                                                                                           : cpu::conv_epilogue::none);
         } else {
           cpu::conv2d_forward(detail::conv_geometry(r), n, x, p, e.bias ? p + e.weight : nullptr, y, scratch(),
-                              applies_next_relu(i) ? cpu::conv_epilogue::relu : cpu::conv_epilogue::none);
+                              applies_next_relu(i) ? cpu::conv_epilogue::relu : cpu::conv_epilogue::none,
+                              training_ && stats_for_bn[i] >= 0 ? plane_stats() : nullptr);
         }
         break;
       case op_kind::batchnorm: {
@@ -553,7 +579,8 @@ class Model {
         float* b = buffers() + e.buffer;
         if (training_)
           cpu::batchnorm_forward_train(n, r.in.c, hw, x, p, p + r.in.c, y, saved(e), saved(e) + r.in.c, b,
-                                       b + r.in.c, bn_momentum, bn_eps, scratch(), applies_next_relu(i));
+                                       b + r.in.c, bn_momentum, bn_eps, scratch(), applies_next_relu(i),
+                                       bn_stats_ready(i) ? plane_stats() : nullptr);
         else
           cpu::batchnorm_forward_eval(n, r.in.c, hw, x, p, p + r.in.c, b, b + r.in.c, bn_eps, y,
                                       applies_next_relu(i));
@@ -757,6 +784,7 @@ class Model {
   std::size_t grad_size_ = 0;
   std::size_t grad_levels_ = 1;
   std::size_t scratch_size_ = 0;
+  std::size_t stats_offset_ = 0;  // where plane_stats() starts in the scratch
   int batch_ = 0;
   bool training_ = true;
   bool backward_ready_ = false;

@@ -368,16 +368,20 @@ TEST(CpuConv, ScratchSize) {
   // Pointwise: no column matrix, only a partial weight + bias gradient per thread.
   conv_geom pw{8, 10, 10, 16, 10, 10, 1, 1, 1, 1, 0, 0, 1, 1, 1};
   EXPECT_EQ(cpu::conv_scratch_floats(pw, 4, 2), 2u * (16 * 8 + 16));
-  // im2col: the column matrix of one group (here every column: 36 x 100) plus the partials.
+  // Implicit im2col, per thread: the padded input planes of one group and
+  // their gradient, the GEMM's packing buffer, and the partial gradients.
   conv_geom g{8, 10, 10, 16, 10, 10, 3, 3, 1, 1, 1, 1, 1, 1, 2};
   const std::size_t one = cpu::conv_scratch_floats(g, 4, 1);
-  EXPECT_GE(one, std::size_t(4 * 9 * 100));
+  const auto round16 = [](std::size_t n) { return (n + 15) / 16 * 16; };
+  EXPECT_EQ(one, 2 * round16(4 * 12 * 12) + round16(cpu::gemm_detail::pack_floats(100)) + 16 * 36 + 16);
   EXPECT_EQ(cpu::conv_scratch_floats(g, 4, 3), 3 * one);
-  // A wide im2col works on column chunks of about 512 KB (here 7 output rows),
-  // not on all 32 x 32 columns; plus the padded input and its gradient (40 x 40).
+  // The column matrix is never built: a wide conv (576 x 1024 columns) needs
+  // far less than it, and nothing that grows with the batch.
   conv_geom wide{64, 32, 32, 64, 32, 32, 3, 3, 1, 1, 4, 4, 4, 4, 1};
-  EXPECT_EQ(cpu::conv_scratch_floats(wide, 128, 1), std::size_t(2 * 64 * 40 * 40 + 576 * 7 * 32 + 64 * 576 + 64));
+  EXPECT_EQ(cpu::conv_scratch_floats(wide, 128, 1),
+            std::size_t(2 * 64 * 40 * 40 + round16(cpu::gemm_detail::pack_floats(1024)) + 64 * 576 + 64));
   EXPECT_LT(cpu::conv_scratch_floats(wide, 128, 1), std::size_t(576 * 1024));
+  EXPECT_EQ(cpu::conv_scratch_floats(wide, 128, 1), cpu::conv_scratch_floats(wide, 1, 1));
 }
 
 TEST(CpuConv, ForwardAndBackwardMatchReference) {
@@ -408,7 +412,7 @@ TEST(CpuConv, ThreadCountsAndBatchSplits) {
       {1, 6, 8, 9, 13, 1, 1, 1, 1, 0, 0, 1, 1, 1, true},   // pointwise
       {1, 6, 12, 9, 13, 3, 3, 1, 1, 1, 1, 1, 1, 6, true},  // depthwise x2
       {1, 6, 6, 9, 13, 5, 5, 2, 2, 2, 2, 1, 1, 6, false},  // depthwise, strided
-      // K = 576: column chunks of 224 outputs, boundaries inside output rows.
+      // K = 576: several K blocks; packed panels that straddle output rows.
       {1, 64, 3, 15, 17, 3, 3, 1, 1, 2, 2, 2, 2, 1, true},
       {1, 64, 4, 29, 33, 3, 3, 2, 1, 1, 2, 1, 2, 2, true},  // groups, stride 2x1
   };
@@ -421,6 +425,61 @@ TEST(CpuConv, ThreadCountsAndBatchSplits) {
         check_against_reference(c, rng);
       }
   }
+}
+
+TEST(CpuConv, BlockEdgesOfTheImplicitColumnsMatchReference) {
+  // The implicit im2col GEMM's blocking edges: more output positions than one
+  // packed B block holds (41 x 40 = 1640) and than one K block of the weight
+  // gradient (256); tap rows not a multiple of 8 (27, the transposing packer's
+  // scalar edge); more output channels than one K block of the data gradient
+  // (260, whose blocks the scatter adds up); rows narrower than a SIMD vector.
+  threads_guard restore;
+  std::mt19937 rng(11);
+  const conv_case shapes[] = {
+      {1, 3, 5, 41, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},
+      {2, 32, 9, 20, 19, 3, 3, 1, 1, 2, 2, 2, 2, 1, false},
+      {1, 2, 260, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, false},
+      {2, 3, 4, 13, 11, 3, 3, 2, 3, 1, 0, 1, 2, 1, true},
+  };
+  for (int threads : {1, 2}) {
+    cpu::set_num_threads(threads);
+    for (const conv_case& c : shapes) check_against_reference(c, rng);
+  }
+}
+
+TEST(CpuConv, PlaneStatisticsMatchTheOutputPlanes) {
+  // conv2d_forward's plane_stats (for the BatchNorm after it) are exactly what
+  // BatchNorm's own pass computes from the output (after the fused ReLU):
+  // depthwise, implicit im2col and 1x1 paths, with whole images per thread and
+  // with images split between threads.
+  threads_guard restore;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const conv_geom shapes[] = {
+      {4, 9, 9, 8, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 4},   // depthwise x2
+      {3, 9, 10, 5, 7, 8, 3, 3, 1, 1, 0, 0, 1, 1, 1},  // implicit im2col
+      {6, 7, 7, 4, 7, 7, 1, 1, 1, 1, 0, 0, 1, 1, 2},   // 1x1, groups
+  };
+  for (int threads : {1, 2})
+    for (int n : {1, 3, 8})
+      for (const conv_geom& g : shapes) {
+        cpu::set_num_threads(threads);
+        std::vector<float> x(static_cast<std::size_t>(n) * g.c_in * g.h_in * g.w_in), w(w_size(g));
+        for (auto& v : x) v = normal(rng);
+        for (auto& v : w) v = normal(rng);
+        const int P = g.h_out * g.w_out, planes = n * g.c_out;
+        std::vector<float> y(static_cast<std::size_t>(planes) * P), stats(2 * static_cast<std::size_t>(planes), -1.0f);
+        std::vector<float> scratch(cpu::conv_scratch_floats(g, n, threads));
+        cpu::conv2d_forward(g, n, x.data(), w.data(), nullptr, y.data(), scratch.data(), cpu::conv_epilogue::relu,
+                            stats.data());
+        for (int p = 0; p < planes; ++p) {
+          float mean = 0.0f, m2 = 0.0f;
+          cpu::layer_detail::plane_stats_of(y.data() + static_cast<std::size_t>(p) * P, P, mean, m2);
+          EXPECT_EQ(stats[p], mean) << "threads=" << threads << " n=" << n << " plane " << p;
+          EXPECT_EQ(stats[planes + p], m2) << "threads=" << threads << " n=" << n << " plane " << p;
+          EXPECT_GT(m2, 0.0f);
+        }
+      }
 }
 
 TEST(CpuConv, EmptyBatchZeroesWeightGradients) {

@@ -368,6 +368,40 @@ TEST_P(CpuBatchNormPaths, TrainForwardAndRunningStats) {
   }
 }
 
+TEST(CpuBatchNorm, PrecomputedPlaneStatisticsGiveTheSameResults) {
+  // The statistics a conv hands over (plane_stats) replace BatchNorm's own
+  // pass and change nothing: outputs, saved and running statistics are
+  // bit-identical. Planes whose statistics are wrong show that they are used.
+  const int n = 5, c = 3, hw = 50;
+  const std::size_t size = static_cast<std::size_t>(n) * c * hw;
+  const fvec x = random_vec(size, 21, -2.0f, 3.0f), gamma = random_vec(c, 22, 0.5f, 1.5f), beta = random_vec(c, 23);
+  fvec stats(2 * static_cast<std::size_t>(n) * c);
+  for (int p = 0; p < n * c; ++p)
+    cpu::layer_detail::plane_stats_of(x.data() + static_cast<std::size_t>(p) * hw, hw, stats[p], stats[n * c + p]);
+  auto run = [&](const float* plane_stats, fvec& y, fvec& smean, fvec& sinv, fvec& rmean, fvec& rvar) {
+    fvec scratch(cpu::batchnorm_scratch_floats(n, c), std::numeric_limits<float>::quiet_NaN());
+    y.assign(size, 0.0f);
+    smean.assign(c, 0.0f);
+    sinv.assign(c, 0.0f);
+    rmean.assign(c, 0.2f);
+    rvar.assign(c, 1.5f);
+    cpu::batchnorm_forward_train(n, c, hw, x.data(), gamma.data(), beta.data(), y.data(), smean.data(), sinv.data(),
+                                 rmean.data(), rvar.data(), 0.1f, 1e-5f, scratch.data(), true, plane_stats);
+  };
+  fvec y0, m0, i0, rm0, rv0, y1, m1, i1, rm1, rv1;
+  run(nullptr, y0, m0, i0, rm0, rv0);
+  run(stats.data(), y1, m1, i1, rm1, rv1);
+  EXPECT_EQ(y0, y1);
+  EXPECT_EQ(m0, m1);
+  EXPECT_EQ(i0, i1);
+  EXPECT_EQ(rm0, rm1);
+  EXPECT_EQ(rv0, rv1);
+  stats[1] += 1.0f;  // plane 1 (image 0, channel 1): its mean
+  run(stats.data(), y1, m1, i1, rm1, rv1);
+  EXPECT_EQ(m0[0], m1[0]);
+  EXPECT_NEAR(m1[1], m0[1] + 1.0f / n, 1e-5);
+}
+
 TEST(CpuBatchNorm, HandComputedRunningStats) {
   // one channel, n = 2 images of hw = 2: values 1, 2 | 3, 4
   const fvec x{1, 2, 3, 4}, gamma{2.0f}, beta{0.5f};

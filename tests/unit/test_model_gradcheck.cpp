@@ -109,10 +109,11 @@ using Asymmetric = sn::Network<sn::Input<2, 9, 8>,
     sn::AvgPool2d<pool{.kernel = 3, .stride = 2, .padding = 1, .ceil_mode = true, .count_include_pad = false}>,
     sn::Flatten, sn::Linear<sn::linear{.out = 3, .bias = false}>>;
 
-// Every ReLU fusion of the engine: conv -> ReLU (into the conv's epilogue and,
+// Every fusion of the engine: conv -> ReLU (into the conv's epilogue and,
 // backward, into the BatchNorm after it), then a ReLU after a BatchNorm whose
 // input is a fused ReLU (not fused: runs on its own), BatchNorm -> ReLU (fused
-// into the BatchNorm), depthwise -> ReLU -> BatchNorm.
+// into the BatchNorm), depthwise -> ReLU -> BatchNorm; and each BatchNorm
+// takes its plane statistics from the conv before it (3x3, 1x1, depthwise).
 using Fused = sn::Network<sn::Input<3, 8, 8>,
     sn::Conv2d<conv{.out = 4, .kernel = 3, .padding = 1}>, sn::ReLU, sn::BatchNorm2d, sn::ReLU,
     sn::Conv2d<conv{.out = 4, .kernel = 1, .bias = false}>, sn::BatchNorm2d, sn::ReLU,
@@ -123,8 +124,8 @@ using Fused = sn::Network<sn::Input<3, 8, 8>,
 using Unfused = sn::Network<sn::Input<3, 8, 8>,
     sn::Conv2d<conv{.out = 4, .kernel = 3, .padding = 1}>, sn::Dropout<sn::p(0.0)>, sn::ReLU, sn::Dropout<sn::p(0.0)>,
     sn::BatchNorm2d, sn::Dropout<sn::p(0.0)>, sn::ReLU,
-    sn::Conv2d<conv{.out = 4, .kernel = 1, .bias = false}>, sn::BatchNorm2d, sn::Dropout<sn::p(0.0)>, sn::ReLU,
-    sn::DepthwiseConv2d<conv{.kernel = 3, .padding = 1, .bias = false}>, sn::Dropout<sn::p(0.0)>, sn::ReLU,
+    sn::Conv2d<conv{.out = 4, .kernel = 1, .bias = false}>, sn::Dropout<sn::p(0.0)>, sn::BatchNorm2d,
+    sn::Dropout<sn::p(0.0)>, sn::ReLU, sn::DepthwiseConv2d<conv{.kernel = 3, .padding = 1, .bias = false}>, sn::Dropout<sn::p(0.0)>, sn::ReLU,
     sn::Dropout<sn::p(0.0)>, sn::BatchNorm2d,
     sn::GlobalAvgPool, sn::Flatten>;
 using FusedModel = sn::Model<Fused, 4>;
@@ -136,6 +137,9 @@ static_assert(FusedModel::relu_into_conv[1] && FusedModel::relu_into_bn[1]);
 static_assert(!FusedModel::relu_into_conv[3] && !FusedModel::relu_after_bn[3] && !FusedModel::relu_into_bn[3]);
 static_assert(FusedModel::relu_after_bn[6] && !FusedModel::relu_into_conv[6]);
 static_assert(FusedModel::relu_into_conv[8] && FusedModel::relu_into_bn[8]);
+static_assert(FusedModel::stats_for_bn[0] == 2 && FusedModel::stats_for_bn[4] == 5 &&
+              FusedModel::stats_for_bn[7] == 9);
+static_assert(std::ranges::none_of(UnfusedModel::stats_for_bn, [](int i) { return i >= 0; }));
 
 }  // namespace
 

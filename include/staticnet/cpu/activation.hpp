@@ -116,6 +116,33 @@ inline void fill(float* y, std::size_t n, float value) noexcept {
   for (; i < n; ++i) y[i] = value;
 }
 
+/// sum((p[i] - mean)^2).
+inline float sum_sq_dev(const float* p, std::size_t n, float mean) noexcept {
+  const vf vm(mean);
+  vf a0(0.0f), a1(0.0f);
+  std::size_t i = 0;
+  for (; i + 2 * vlen <= n; i += 2 * vlen) {
+    const vf d0 = vf::load_unaligned(p + i) - vm, d1 = vf::load_unaligned(p + i + vlen) - vm;
+    a0 = xsimd::fma(d0, d0, a0);
+    a1 = xsimd::fma(d1, d1, a1);
+  }
+  for (; i + vlen <= n; i += vlen) {
+    const vf d = vf::load_unaligned(p + i) - vm;
+    a0 = xsimd::fma(d, d, a0);
+  }
+  float s = xsimd::hadd(a0 + a1);
+  for (; i < n; ++i) s += (p[i] - mean) * (p[i] - mean);
+  return s;
+}
+
+/// A plane's mean and sum of squared deviations from it (BatchNorm's per-plane
+/// statistics, merged per channel with Chan's formula; two passes, the second
+/// from cache, so no cancellation).
+inline void plane_stats_of(const float* p, std::size_t n, float& mean, float& m2) noexcept {
+  mean = n ? sum(p, n) / static_cast<float>(n) : 0.0f;
+  m2 = sum_sq_dev(p, n, mean);
+}
+
 /// dst[i] += src[i].
 inline void add_to(const float* src, float* dst, std::size_t n) noexcept {
   std::size_t i = 0;

@@ -30,25 +30,6 @@ namespace staticnet::cpu {
 
 namespace layer_detail {
 
-/// sum((p[i] - mean)^2).
-inline float sum_sq_dev(const float* p, std::size_t n, float mean) noexcept {
-  const vf vm(mean);
-  vf a0(0.0f), a1(0.0f);
-  std::size_t i = 0;
-  for (; i + 2 * vlen <= n; i += 2 * vlen) {
-    const vf d0 = vf::load_unaligned(p + i) - vm, d1 = vf::load_unaligned(p + i + vlen) - vm;
-    a0 = xsimd::fma(d0, d0, a0);
-    a1 = xsimd::fma(d1, d1, a1);
-  }
-  for (; i + vlen <= n; i += vlen) {
-    const vf d = vf::load_unaligned(p + i) - vm;
-    a0 = xsimd::fma(d, d, a0);
-  }
-  float s = xsimd::hadd(a0 + a1);
-  for (; i < n; ++i) s += (p[i] - mean) * (p[i] - mean);
-  return s;
-}
-
 /// y[i] = max(x[i] * a + b, 0): the affine map of BatchNorm with a fused ReLU
 /// after it (NaN propagates, as torch.relu).
 inline void affine_relu(const float* x, std::size_t n, float a, float b, float* y) noexcept {
@@ -108,13 +89,17 @@ enum class bn_relu { none, input, output };
 
 /// Training-mode forward. See the header comment for the null-pointer rules;
 /// `scratch` is optional (batchnorm_scratch_floats(n, c) floats, see there);
-/// relu_output fuses a following ReLU (see bn_relu).
+/// relu_output fuses a following ReLU (see bn_relu). plane_stats (used only
+/// with scratch): the per-plane statistics of x already computed, as
+/// layer_detail::plane_stats_of writes them (means of the n * c planes, then
+/// their sums of squared deviations), e.g. by the conv that wrote x
+/// (conv2d_forward's plane_stats); the pass that computes them is then skipped.
 /// Throws std::invalid_argument when n*hw <= 1 (as torch: "Expected more than
 /// 1 value per channel when training").
 inline void batchnorm_forward_train(int n, int c, int hw, const float* x, const float* gamma, const float* beta,
                                     float* y, float* save_mean, float* save_invstd, float* running_mean,
                                     float* running_var, float momentum, float eps, float* scratch = nullptr,
-                                    bool relu_output = false) {
+                                    bool relu_output = false, const float* plane_stats = nullptr) {
   using namespace layer_detail;
   if (c <= 0) return;
   const auto N = static_cast<std::size_t>(n), C = static_cast<std::size_t>(c), HW = static_cast<std::size_t>(hw);
@@ -143,17 +128,13 @@ inline void batchnorm_forward_train(int n, int c, int hw, const float* x, const 
   };
   if (scratch) {
     const std::size_t planes = N * C;
-    float* pm = scratch;               // per-plane mean
-    float* pv = scratch + planes;      // per-plane sum of squared deviations
-    float* coef = pv + planes;         // per-channel scale, shift
-    chunked(planes, bn_plane_grain(HW), [&](std::size_t pb, std::size_t pe) {
-      for (std::size_t p = pb; p < pe; ++p) {
-        const float* xp = x + p * HW;
-        const float m = HW ? layer_detail::sum(xp, HW) / static_cast<float>(HW) : 0.0f;
-        pm[p] = m;
-        pv[p] = sum_sq_dev(xp, HW, m);
-      }
-    });
+    float* coef = scratch + 2 * planes;  // per-channel scale, shift
+    const float* pm = plane_stats ? plane_stats : scratch;  // per-plane mean
+    const float* pv = pm + planes;                           // per-plane sum of squared deviations
+    if (!plane_stats)
+      chunked(planes, bn_plane_grain(HW), [&](std::size_t pb, std::size_t pe) {
+        for (std::size_t p = pb; p < pe; ++p) plane_stats_of(x + p * HW, HW, scratch[p], scratch[planes + p]);
+      });
     // Chan et al.'s merge of equal-sized groups: M2 = sum M2_p + HW * sum (mean_p - mean)^2.
     chunked(C, std::max<std::size_t>(1, 4096 / std::max<std::size_t>(N, 1)), [&](std::size_t cb, std::size_t ce) {
       for (std::size_t ch = cb; ch < ce; ++ch) {

@@ -22,10 +22,13 @@
 //     (sh*sw + 2) padded planes per thread.
 //   * pointwise (1x1, stride 1, no padding; any groups): gemm straight on the
 //     input planes, no im2col.
-//   * everything else: im2col (col2im for the data gradient) + gemm per group,
-//     a chunk of output columns at a time: the column matrix of a chunk
-//     (c_in/groups * kh * kw rows) is kept to about 512 KB so that it is still
-//     in L2 when the gemm packs it.
+//   * everything else: implicit im2col. Each image's input planes (of one
+//     group) are copied once into zero-padded planes; the GEMM's packers then
+//     gather the im2col matrix straight from them into the packed panels
+//     (B(k, j) = padded[off(k) + base(j)]: contiguous runs per output row),
+//     and the data gradient's columns are added from the GEMM's register
+//     tiles straight into padded dx planes (col2im without the matrix), so
+//     the column matrix is never written to memory (gemm_detail::blocked).
 // Forward and backward-data split the work over images (depthwise: over
 // (image, channel) planes; gemm paths: when there are fewer images than
 // threads, also over output columns / input channels of one image).
@@ -34,10 +37,11 @@
 // and the partials are added in slot order at the end, so results depend on
 // the thread count only through that summation order. conv2d_backward does
 // backward-weights and backward-data in the same pass over the images, so each
-// column chunk is built once for both. Depthwise backward-weights splits over
+// image's padded planes are built once for both. Depthwise backward-weights splits over
 // input channels (no reduction).
 // conv2d_forward can apply a ReLU to its output while it is in cache
-// (conv_epilogue::relu), which the engine uses for conv -> ReLU.
+// (conv_epilogue::relu), which the engine uses for conv -> ReLU, and take the
+// output planes' statistics for a BatchNorm that follows (plane_stats).
 //
 // The kernels call parallel_for on the default pool; called from inside a
 // parallel_for body they run serially on the calling thread (with the same
@@ -77,26 +81,10 @@ inline bool is_identity_col(const conv_geom& g) noexcept {
 
 inline std::size_t dw_floats(const conv_geom& g) noexcept;  // below, with the depthwise kernels
 
-/// Output rows per im2col chunk: the K x (rows * w_out) column matrix of one
-/// group stays within about 512 KB, so it is still in L2 when the GEMM packs it.
-inline int chunk_rows(const conv_geom& g) noexcept {
-  const int K = (g.c_in / g.groups) * g.kh * g.kw;
-  if (is_identity_col(g)) return g.h_out;
-  return std::clamp((131072 / std::max(K, 1)) / std::max(g.w_out, 1), 1, std::max(g.h_out, 1));
-}
-
 inline std::size_t round16(std::size_t n) noexcept { return (n + 15) / 16 * 16; }
 
-/// Floats of one thread's column chunk (0 for 1x1 convolutions, which read their input directly).
-inline std::size_t col_floats(const conv_geom& g) noexcept {
-  if (is_identity_col(g)) return 0;
-  return round16(static_cast<std::size_t>(g.c_in / g.groups) * static_cast<std::size_t>(g.kh) *
-                 static_cast<std::size_t>(g.kw) * static_cast<std::size_t>(chunk_rows(g)) *
-                 static_cast<std::size_t>(g.w_out));
-}
-
-/// The zero-padded copy of one group's input planes that im2col reads (and
-/// col2im writes): h_in + 2 ph rows of w_in + 2 pw floats per channel, which
+/// The zero-padded copy of one group's input planes that the implicit im2col
+/// reads (and the data gradient's scatter writes): h_in + 2 ph rows of w_in + 2 pw floats per channel, which
 /// holds every tap of every output, so no bounds checks are needed.
 struct padded_geom {
   int hp, wp;
@@ -120,10 +108,18 @@ inline std::size_t partial_floats(const conv_geom& g) noexcept {
   return round16(static_cast<std::size_t>(g.c_out) * K) + round16(static_cast<std::size_t>(g.c_out));
 }
 
+/// Floats of one thread's GEMM packing buffer (0 for 1x1 convolutions, whose
+/// products go through gemm() and its own per-thread buffer).
+inline std::size_t pack_floats(const conv_geom& g) noexcept {
+  if (is_identity_col(g)) return 0;
+  const int K = (g.c_in / g.groups) * g.kh * g.kw, P = g.h_out * g.w_out;
+  return round16(gemm_detail::pack_floats(std::max(K, P)));
+}
+
 /// Floats of scratch one thread needs.
 inline std::size_t slot_floats(const conv_geom& g) noexcept {
   if (is_depthwise(g)) return round16(dw_floats(g));  // keeps every thread's buffer 64-byte apart
-  return 2 * pad_floats(g) + col_floats(g) + partial_floats(g);
+  return 2 * pad_floats(g) + pack_floats(g) + partial_floats(g);
 }
 
 struct span {
@@ -145,6 +141,7 @@ inline span valid(int count, int step, int off, int limit) noexcept {
 // than the work).
 using layer_detail::add_to;  // add_to(src, dst, n): dst += src
 using layer_detail::fill;
+using layer_detail::plane_stats_of;
 using layer_detail::sum;
 
 /// n floats from src to dst (short rows: an inline vector loop, not a library call).
@@ -301,7 +298,7 @@ inline void dw_spread_rows(const conv_geom& g, const dw_plan& pl, const float* d
 }
 
 inline void dw_forward(const conv_geom& g, int n, const float* x, const float* w, const float* bias, float* y,
-                       float* scratch, bool relu) {
+                       float* scratch, bool relu, float* stats) {
   const int mult = g.c_out / g.c_in;
   const dw_plan pl(g);
   const std::size_t slot = slot_floats(g);
@@ -336,6 +333,7 @@ inline void dw_forward(const conv_geom& g, int n, const float* x, const float* w
         for (int oy = 0; oy < g.h_out; ++oy)
           copy_row(tmp + static_cast<idx>(oy) * pl.wp, out + static_cast<idx>(oy) * g.w_out, g.w_out);
       if (relu) relu_rows(out, 1, 0, out_plane);
+      if (stats) plane_stats_of(out, out_plane, stats[it], stats[static_cast<idx>(n) * g.c_out + it]);
     }
   });
 }
@@ -470,112 +468,229 @@ inline void unpad_planes(const conv_geom& g, const padded_geom& pg, const float*
                dx + c * in_plane + static_cast<idx>(r) * g.w_in, g.w_in);
 }
 
-/// Column matrix of the output rows [oy0, oy1) from the padded planes of
-/// channels [0, channels): row (c * kh + ky) * kw + kx, leading dimension
-/// (oy1 - oy0) * w_out.
-inline void im2col(const conv_geom& g, const padded_geom& pg, const float* pad, int channels, int oy0, int oy1,
-                   float* col) noexcept {
-  const idx ld = static_cast<idx>(oy1 - oy0) * g.w_out;
-  for (int c = 0; c < channels; ++c)
-    for (int yk = 0; yk < g.kh; ++yk)
-      for (int xk = 0; xk < g.kw; ++xk) {
-        float* dst = col + ((static_cast<idx>(c) * g.kh + yk) * g.kw + xk) * ld;
-        const float* src = pad + c * pg.plane + static_cast<idx>(yk) * g.dh * pg.wp + static_cast<idx>(xk) * g.dw;
-        for (int oy = oy0; oy < oy1; ++oy, dst += g.w_out) {
-          const float* s = src + static_cast<idx>(oy) * g.sh * pg.wp;
-          if (g.sw == 1) {
-            copy_row(s, dst, g.w_out);
-          } else {
-            for (int ox = 0; ox < g.w_out; ++ox) dst[ox] = s[static_cast<idx>(ox) * g.sw];
-          }
-        }
-      }
-}
+/// The im2col matrix of one group, never built: B(k, j) = pad[off(k) + base(j)]
+/// for the tap row k = (c * kh + ky) * kw + kx and the output position
+/// j = oy * w_out + ox, read from (or, for the data gradient, added into) the
+/// zero-padded planes. The GEMM packers below gather it straight into the
+/// packed panels, so the column matrix never goes through memory.
+struct implicit_cols {
+  conv_geom g;
+  padded_geom pg;
+  int taps;
+  explicit implicit_cols(const conv_geom& geom) noexcept : g(geom), pg(geom), taps(geom.kh * geom.kw) {}
 
-/// The K x (oy1 - oy0) * w_out operand of the output rows [oy0, oy1) of one
-/// group, with its leading dimension: a 1x1 conv's input planes themselves,
-/// otherwise their im2col from the padded planes, built into col.
-inline const float* column_chunk(const conv_geom& g, const padded_geom& pg, const float* x, const float* pad,
-                                 int channels, int oy0, int oy1, float* col, int& ld) noexcept {
-  if (is_identity_col(g)) {
-    ld = g.h_out * g.w_out;
-    return x + static_cast<idx>(oy0) * g.w_out;
+  [[nodiscard]] idx base(int j) const noexcept {
+    return static_cast<idx>(j / g.w_out) * g.sh * pg.wp + static_cast<idx>(j % g.w_out) * g.sw;
   }
-  im2col(g, pg, pad, channels, oy0, oy1, col);
-  ld = (oy1 - oy0) * g.w_out;
-  return col;
+  /// Walks the tap rows k, k + 1, ... keeping off(k) (no divisions per step).
+  struct tap_walker {
+    const implicit_cols& ic;
+    int ky, kx;
+    idx off;
+    tap_walker(const implicit_cols& c, int k) noexcept
+        : ic(c), ky(k % c.taps / c.g.kw), kx(k % c.g.kw),
+          off(static_cast<idx>(k / c.taps) * c.pg.plane + static_cast<idx>(ky) * c.g.dh * c.pg.wp +
+              static_cast<idx>(kx) * c.g.dw) {}
+    void next() noexcept {
+      off += ic.g.dw;
+      if (++kx < ic.g.kw) return;
+      kx = 0;
+      off += static_cast<idx>(ic.g.dh) * ic.pg.wp - static_cast<idx>(ic.g.kw) * ic.g.dw;
+      if (++ky < ic.g.kh) return;
+      ky = 0;
+      off += ic.pg.plane - static_cast<idx>(ic.g.kh) * ic.g.dh * ic.pg.wp;
+    }
+  };
+  struct run {
+    int at, len;  // positions [j0 + at, j0 + at + len)
+    idx base;     // base(j0 + at); the run is contiguous in the planes
+  };
+  /// Splits the positions [j0, j1) into runs contiguous in the padded planes
+  /// (output row pieces when sw == 1, single positions otherwise); returns their count.
+  int runs(int j0, int j1, run* out) const noexcept {
+    int n = 0;
+    for (int j = j0; j < j1; ++n) {
+      const int len = g.sw == 1 ? std::min(g.w_out - j % g.w_out, j1 - j) : 1;
+      out[n] = {j - j0, len, base(j)};
+      j += len;
+    }
+    return n;
+  }
+};
+
+/// dst[0, n) = src[0, n); rows of a packed panel: n is at most a few vectors,
+/// and a ragged end is one more full vector that overlaps the previous one.
+inline void copy_run(const float* src, float* dst, int n) noexcept {
+  if (n < vw) {
+    for (int i = 0; i < n; ++i) dst[i] = src[i];
+    return;
+  }
+  int i = 0;
+  for (; i + vw <= n; i += vw) batch::load_unaligned(src + i).store_unaligned(dst + i);
+  if (i < n) batch::load_unaligned(src + (n - vw)).store_unaligned(dst + (n - vw));
 }
 
-/// The adjoint of im2col: adds the column matrix of the output rows [oy0, oy1)
-/// into the padded planes of channels [0, channels).
-inline void col2im(const conv_geom& g, const padded_geom& pg, const float* col, int channels, int oy0, int oy1,
-                   float* pad) noexcept {
-  const idx ld = static_cast<idx>(oy1 - oy0) * g.w_out;
-  for (int c = 0; c < channels; ++c)
-    for (int yk = 0; yk < g.kh; ++yk)
-      for (int xk = 0; xk < g.kw; ++xk) {
-        const float* src = col + ((static_cast<idx>(c) * g.kh + yk) * g.kw + xk) * ld;
-        float* dst = pad + c * pg.plane + static_cast<idx>(yk) * g.dh * pg.wp + static_cast<idx>(xk) * g.dw;
-        for (int oy = oy0; oy < oy1; ++oy, src += g.w_out) {
-          float* d = dst + static_cast<idx>(oy) * g.sh * pg.wp;
-          if (g.sw == 1) {
-            add_to(src, d, g.w_out);
-          } else {
-            for (int ox = 0; ox < g.w_out; ++ox) d[static_cast<idx>(ox) * g.sw] += src[ox];
-          }
+/// gemm_detail::pack_b for op(B) = the implicit columns (K x positions): the
+/// rows k [p0, p0+kc), the positions [j0, j0+nc), read from the planes at pad.
+inline void pack_cols(const implicit_cols& ic, const float* pad, int j0, int nc, int p0, int kc, float* dst) noexcept {
+  constexpr int NR = gemm_detail::NR, GW = gemm_detail::W;
+  implicit_cols::run r[NR];
+  for (int jr = 0; jr < nc; jr += NR, dst += static_cast<idx>(NR) * kc) {
+    const int nr = std::min(NR, nc - jr), filled = (nr + GW - 1) / GW * GW;
+    const int nruns = ic.runs(j0 + jr, j0 + jr + nr, r);
+    implicit_cols::tap_walker k(ic, p0);
+    for (int p = 0; p < kc; ++p, k.next()) {
+      float* d = dst + static_cast<idx>(p) * NR;
+      const float* src = pad + k.off;
+      for (int q = 0; q < nruns; ++q) copy_run(src + r[q].base, d + r[q].at, r[q].len);
+      for (int c = nr; c < filled; ++c) d[c] = 0.0f;  // the lanes of a ragged last vector stay finite
+    }
+  }
+}
+
+/// gemm_detail::pack_b for op(B) = the implicit columns transposed (positions x
+/// K, the weight gradient's operand): the positions [p0, p0+kc), the rows k
+/// [j0, j0+nc). 8 x 8 transposes where 8 rows and 8 positions are whole.
+inline void pack_cols_t(const implicit_cols& ic, const float* pad, int j0, int nc, int p0, int kc,
+                        float* dst) noexcept {
+  constexpr int NR = gemm_detail::NR, GW = gemm_detail::W;
+  const float* rows[NR];
+  implicit_cols::run r[gemm_detail::KC];
+  const int nruns = ic.runs(p0, p0 + kc, r);
+  for (int jr = 0; jr < nc; jr += NR, dst += static_cast<idx>(NR) * kc) {
+    const int nr = std::min(NR, nc - jr), filled = (nr + GW - 1) / GW * GW;
+    implicit_cols::tap_walker k(ic, j0 + jr);
+    for (int c = 0; c < nr; ++c, k.next()) rows[c] = pad + k.off;
+    for (int p = 0; p < kc; ++p)
+      for (int c = nr; c < filled; ++c) dst[static_cast<idx>(p) * NR + c] = 0.0f;
+    for (int q = 0; q < nruns; ++q) {
+      const idx b = r[q].base;
+      const int len = r[q].len;
+      float* d = dst + static_cast<idx>(r[q].at) * NR;
+      int c = 0;
+      for (; c + 8 <= nr; c += 8) {
+        int t = 0;
+        for (; t + 8 <= len; t += 8) {
+          const float* r8[8];
+          for (int i = 0; i < 8; ++i) r8[i] = rows[c + i] + b + t;
+          gemm_detail::transpose8x8_rows(r8, d + static_cast<idx>(t) * NR + c, NR);
         }
+        for (; t < len; ++t)
+          for (int i = 0; i < 8; ++i) d[static_cast<idx>(t) * NR + c + i] = rows[c + i][b + t];
       }
+      for (; c < nr; ++c)
+        for (int t = 0; t < len; ++t) d[static_cast<idx>(t) * NR + c] = rows[c][b + t];
+    }
+  }
+}
+
+/// The blocked product's sink for the data gradient: adds an mr x nr tile of
+/// columns (rows k from i0, positions from j0) into the padded planes at pad
+/// (col2im without the column matrix).
+inline void scatter_cols(const implicit_cols& ic, float* pad, int i0, int mr, int j0, int nr,
+                         const float* tile) noexcept {
+  implicit_cols::run r[gemm_detail::NR];
+  const int nruns = ic.runs(j0, j0 + nr, r);
+  implicit_cols::tap_walker k(ic, i0);
+  for (int i = 0; i < mr; ++i, k.next()) {
+    const float* t = tile + static_cast<idx>(i) * gemm_detail::NR;
+    for (int q = 0; q < nruns; ++q) add_to(t + r[q].at, pad + k.off + r[q].base, r[q].len);
+  }
+}
+
+/// dW[M x K] (+)= dy[M x positions j0 ..] * columns^T, the columns implicit in pad.
+inline void gemm_dy_colsT(const implicit_cols& ic, const float* pad, int M, int K, int j0, int cols, const float* dy,
+                          int ld_dy, float* dw, float* buf, bool accumulate) noexcept {
+  gemm_detail::blocked(
+      trans::no, M, K, cols, dy + j0, ld_dy,
+      [&](int k0, int nc, int q0, int kc, float* dst) { pack_cols_t(ic, pad, k0, nc, j0 + q0, kc, dst); },
+      [&](int i, int mc, int k0, int nc, int kc, const float* ap, const float* bp, bool beta) {
+        gemm_detail::macro_kernel(mc, nc, kc, ap, bp, dw + static_cast<idx>(i) * K + k0, K, beta);
+      },
+      buf, accumulate);
+}
+
+/// The padded planes at pad += col2im(w^T * dy) for the tap rows [0, M) of w
+/// (leading dimension ldw) and all positions.
+inline void gemm_wT_dy_scatter(const implicit_cols& ic, float* pad, int M, const float* w, int ldw, int c_out,
+                               const float* dy, int P, float* buf) noexcept {
+  gemm_detail::blocked(
+      trans::yes, M, P, c_out, w, ldw,
+      [&](int j0, int nc, int p0, int kc, float* dst) { gemm_detail::pack_b(trans::no, dy, P, j0, nc, p0, kc, dst); },
+      [&](int i, int mc, int j, int nc, int kc, const float* ap, const float* bp, bool) {
+        auto sink = [&](int i0, int mr, int jj, int nr, const float* tile) {
+          scatter_cols(ic, pad, i0, mr, jj, nr, tile);
+        };
+        gemm_detail::macro_kernel_sink(i, mc, j, nc, kc, ap, bp, sink);
+      },
+      buf, false);
 }
 
 inline void gemm_forward(const conv_geom& g, int n, const float* x, const float* w, const float* bias, float* y,
-                         float* scratch, bool relu) {
+                         float* scratch, bool relu, float* stats) {
   const bool identity = is_identity_col(g);
   const int cg_in = g.c_in / g.groups, cg_out = g.c_out / g.groups;
-  const int K = cg_in * g.kh * g.kw, P = g.h_out * g.w_out, rows = chunk_rows(g);
+  const int K = cg_in * g.kh * g.kw, P = g.h_out * g.w_out;
   const idx in_plane = static_cast<idx>(g.h_in) * g.w_in;
-  const padded_geom pg(g);
+  const implicit_cols ic(g);
   const std::size_t slot = slot_floats(g), pf = pad_floats(g);
   const int parts = parts_per_image(n, g.h_out);
   run_slots(n * parts, [&](int t, int ib, int ie) {
     float* padx = scratch + slot * static_cast<std::size_t>(t);
-    float* col = padx + 2 * pf;
+    float* buf = padx + 2 * pf;
     for (int it = ib; it < ie; ++it) {
       const int img = it / parts, part = it % parts;
       const int r0 = part_begin(g.h_out, part, parts), r1 = part_begin(g.h_out, part + 1, parts);
       if (r1 <= r0) continue;
+      const int p0 = r0 * g.w_out, cols = (r1 - r0) * g.w_out;
       for (int grp = 0; grp < g.groups; ++grp) {
         const float* xg = x + (static_cast<idx>(img) * g.c_in + static_cast<idx>(grp) * cg_in) * in_plane;
-        float* yg = y + (static_cast<idx>(img) * g.c_out + static_cast<idx>(grp) * cg_out) * P;
+        float* yg = y + (static_cast<idx>(img) * g.c_out + static_cast<idx>(grp) * cg_out) * P + p0;
         const float* wg = w + static_cast<idx>(grp) * cg_out * K;
-        if (!identity) pad_planes(g, pg, xg, cg_in, padx);
-        for (int oy0 = r0; oy0 < r1; oy0 += rows) {
-          const int oy1 = std::min(r1, oy0 + rows), p0 = oy0 * g.w_out, cols = (oy1 - oy0) * g.w_out;
-          int ldb = 0;
-          const float* B = column_chunk(g, pg, xg, padx, cg_in, oy0, oy1, col, ldb);
-          if (bias)
-            for (int oc = 0; oc < cg_out; ++oc)
-              fill(yg + static_cast<idx>(oc) * P + p0, cols, bias[grp * cg_out + oc]);
-          gemm(trans::no, trans::no, cg_out, cols, K, wg, K, B, ldb, yg + p0, P, bias != nullptr);
-          // This chunk of the output planes is still in cache: apply the ReLU now.
-          if (relu) relu_rows(yg + p0, cg_out, P, cols);
+        if (bias)
+          for (int oc = 0; oc < cg_out; ++oc) fill(yg + static_cast<idx>(oc) * P, cols, bias[grp * cg_out + oc]);
+        if (identity) {
+          gemm(trans::no, trans::no, cg_out, cols, K, wg, K, xg + p0, P, yg, P, bias != nullptr);
+        } else {
+          pad_planes(g, ic.pg, xg, cg_in, padx);
+          gemm_detail::blocked(
+              trans::no, cg_out, cols, K, wg, K,
+              [&](int j0, int nc, int q0, int kc, float* dst) { pack_cols(ic, padx, p0 + j0, nc, q0, kc, dst); },
+              [&](int i, int mc, int j, int nc, int kc, const float* ap, const float* bp, bool beta) {
+                gemm_detail::macro_kernel(mc, nc, kc, ap, bp, yg + static_cast<idx>(i) * P + j, P, beta);
+              },
+              buf, bias != nullptr);
         }
+        // This image's output planes are still in cache: apply the ReLU and
+        // take their statistics now.
+        if (relu) relu_rows(yg, cg_out, P, cols);
+        if (stats && parts == 1)
+          for (int oc = 0; oc < cg_out; ++oc) {
+            const idx plane = static_cast<idx>(img) * g.c_out + grp * cg_out + oc;
+            plane_stats_of(yg + static_cast<idx>(oc) * P, P, stats[plane], stats[static_cast<idx>(n) * g.c_out + plane]);
+          }
       }
     }
   });
+  if (stats && parts > 1)  // the images were split between threads: a pass of its own
+    run_slots(n * g.c_out, [&](int, int pb, int pe) {
+      for (int pl = pb; pl < pe; ++pl)
+        plane_stats_of(y + static_cast<idx>(pl) * P, P, stats[pl], stats[static_cast<idx>(n) * g.c_out + pl]);
+    });
 }
 
 inline void gemm_backward_data(const conv_geom& g, int n, const float* dy, const float* w, float* dx,
                                float* scratch) {
   const bool identity = is_identity_col(g);
   const int cg_in = g.c_in / g.groups, cg_out = g.c_out / g.groups;
-  const int taps = g.kh * g.kw, K = cg_in * taps, P = g.h_out * g.w_out, rows = chunk_rows(g);
+  const int taps = g.kh * g.kw, K = cg_in * taps, P = g.h_out * g.w_out;
   const idx in_plane = static_cast<idx>(g.h_in) * g.w_in;
-  const padded_geom pg(g);
+  const implicit_cols ic(g);
   const std::size_t slot = slot_floats(g), pf = pad_floats(g);
   const int parts = parts_per_image(n, g.c_in);
   run_slots(n * parts, [&](int t, int ib, int ie) {
     float* paddx = scratch + slot * static_cast<std::size_t>(t) + pf;
-    float* col = paddx + pf;
+    float* buf = paddx + pf;
     for (int it = ib; it < ie; ++it) {
       const int img = it / parts, part = it % parts;
       const int ca = part_begin(g.c_in, part, parts), cb = part_begin(g.c_in, part + 1, parts);
@@ -588,18 +703,14 @@ inline void gemm_backward_data(const conv_geom& g, int n, const float* dy, const
         const float* wg = w + static_cast<idx>(grp) * cg_out * K;
         const float* dyg = dyi + static_cast<idx>(grp) * cg_out * P;
         float* dxg = dxi + static_cast<idx>(grp) * cg_in * in_plane;
-        // col[k][p] = sum_oc w[oc][k] * dy[oc][p] for the rows k of channels [lc0, lc1)
+        // columns[k][p] = sum_oc w[oc][k] * dy[oc][p] for the rows k of channels [lc0, lc1)
         if (identity) {
           gemm(trans::yes, trans::no, k1 - k0, P, cg_out, wg + k0, K, dyg, P, dxg + lc0 * in_plane, P, false);
           continue;
         }
-        fill(paddx, (lc1 - lc0) * pg.plane, 0.0f);
-        for (int oy0 = 0; oy0 < g.h_out; oy0 += rows) {
-          const int oy1 = std::min(g.h_out, oy0 + rows), p0 = oy0 * g.w_out, cols = (oy1 - oy0) * g.w_out;
-          gemm(trans::yes, trans::no, k1 - k0, cols, cg_out, wg + k0, K, dyg + p0, P, col, cols, false);
-          col2im(g, pg, col, lc1 - lc0, oy0, oy1, paddx);
-        }
-        unpad_planes(g, pg, paddx, lc1 - lc0, dxg + lc0 * in_plane);
+        fill(paddx, (lc1 - lc0) * ic.pg.plane, 0.0f);
+        gemm_wT_dy_scatter(ic, paddx, k1 - k0, wg + k0, K, cg_out, dyg, P, buf);
+        unpad_planes(g, ic.pg, paddx, lc1 - lc0, dxg + lc0 * in_plane);
       }
     }
   });
@@ -607,29 +718,29 @@ inline void gemm_backward_data(const conv_geom& g, int n, const float* dy, const
 
 /// Weight (and bias) gradient, and the data gradient when dx is not null, in
 /// one pass over the images: each thread takes a contiguous run of images and,
-/// per chunk of output rows, builds the im2col matrix once, adds dy * col^T
-/// into its own partial weight gradient, then reuses the same buffer for
-/// w^T * dy and scatters it into the padded dx planes. Thread 0's partial is dw
+/// per image, pads its input planes once, adds dy * col^T (the columns packed
+/// from those planes) into its own partial weight gradient, then adds
+/// col2im(w^T * dy) into the padded dx planes from the GEMM's tiles. Thread 0's partial is dw
 /// itself; the others are added to it at the end (in slot order, so the result
 /// depends only on the thread count). dw / dbias are overwritten.
 inline void gemm_backward(const conv_geom& g, int n, const float* x, const float* dy, const float* w, float* dx,
                           float* dw, float* dbias, float* scratch) {
   const bool identity = is_identity_col(g);
   const int cg_in = g.c_in / g.groups, cg_out = g.c_out / g.groups;
-  const int K = cg_in * g.kh * g.kw, P = g.h_out * g.w_out, rows = chunk_rows(g);
+  const int K = cg_in * g.kh * g.kw, P = g.h_out * g.w_out;
   const idx in_plane = static_cast<idx>(g.h_in) * g.w_in;
-  const padded_geom pg(g);
-  const std::size_t slot = slot_floats(g), pf = pad_floats(g), cf = col_floats(g);
+  const implicit_cols ic(g);
+  const std::size_t slot = slot_floats(g), pf = pad_floats(g), bf = pack_floats(g);
   const std::size_t dw_count = static_cast<std::size_t>(g.c_out) * static_cast<std::size_t>(K);
   const int threads = std::min(num_threads(), n);
-  auto partial_dw = [&](int t) { return t == 0 ? dw : scratch + slot * static_cast<std::size_t>(t) + 2 * pf + cf; };
+  auto partial_dw = [&](int t) { return t == 0 ? dw : scratch + slot * static_cast<std::size_t>(t) + 2 * pf + bf; };
   auto partial_db = [&](int t) {
-    return t == 0 ? dbias : scratch + slot * static_cast<std::size_t>(t) + 2 * pf + cf + round16(dw_count);
+    return t == 0 ? dbias : scratch + slot * static_cast<std::size_t>(t) + 2 * pf + bf + round16(dw_count);
   };
   run_slots(n, [&](int t, int ib, int ie) {
     float* padx = scratch + slot * static_cast<std::size_t>(t);
     float* paddx = padx + pf;
-    float* col = paddx + pf;
+    float* buf = paddx + pf;
     float* dwt = partial_dw(t);
     float* dbt = dbias ? partial_db(t) : nullptr;
     for (int img = ib; img < ie; ++img) {
@@ -640,26 +751,18 @@ inline void gemm_backward(const conv_geom& g, int n, const float* x, const float
         const float* wg = w ? w + static_cast<idx>(grp) * cg_out * K : nullptr;
         float* dxg = dx ? dx + (static_cast<idx>(img) * g.c_in + static_cast<idx>(grp) * cg_in) * in_plane : nullptr;
         float* dwg = dwt + static_cast<idx>(grp) * cg_out * K;
-        if (!identity) {
-          pad_planes(g, pg, xg, cg_in, padx);
-          if (dxg) fill(paddx, cg_in * pg.plane, 0.0f);
+        if (identity) {
+          // dw[oc][k] (+)= sum_p dy[oc][p] * x[k][p]; dx[k][p] = sum_oc w[oc][k] * dy[oc][p]
+          gemm(trans::no, trans::yes, cg_out, K, P, dyg, P, xg, P, dwg, K, img > ib);
+          if (dxg) gemm(trans::yes, trans::no, K, P, cg_out, wg, K, dyg, P, dxg, P, false);
+          continue;
         }
-        for (int oy0 = 0; oy0 < g.h_out; oy0 += rows) {
-          const int oy1 = std::min(g.h_out, oy0 + rows), p0 = oy0 * g.w_out, cols = (oy1 - oy0) * g.w_out;
-          int ldb = 0;
-          const float* B = column_chunk(g, pg, xg, padx, cg_in, oy0, oy1, col, ldb);
-          // dw[oc][k] (+)= sum_p dy[oc][p] * col[k][p]
-          gemm(trans::no, trans::yes, cg_out, K, cols, dyg + p0, P, B, ldb, dwg, K, img > ib || oy0 > 0);
-          if (!dxg) continue;
-          // col[k][p] = sum_oc w[oc][k] * dy[oc][p]
-          if (identity) {
-            gemm(trans::yes, trans::no, K, cols, cg_out, wg, K, dyg + p0, P, dxg + p0, P, false);
-          } else {
-            gemm(trans::yes, trans::no, K, cols, cg_out, wg, K, dyg + p0, P, col, cols, false);
-            col2im(g, pg, col, cg_in, oy0, oy1, paddx);
-          }
-        }
-        if (dxg && !identity) unpad_planes(g, pg, paddx, cg_in, dxg);
+        pad_planes(g, ic.pg, xg, cg_in, padx);
+        gemm_dy_colsT(ic, padx, cg_out, K, 0, P, dyg, P, dwg, buf, img > ib);
+        if (!dxg) continue;
+        fill(paddx, cg_in * ic.pg.plane, 0.0f);
+        gemm_wT_dy_scatter(ic, paddx, K, wg, K, cg_out, dyg, P, buf);
+        unpad_planes(g, ic.pg, paddx, cg_in, dxg);
       }
       if (dbt)
         for (int oc = 0; oc < g.c_out; ++oc) {
@@ -689,14 +792,19 @@ inline std::size_t conv_scratch_floats(const conv_geom& g, [[maybe_unused]] int 
 
 /// y[n][c_out][h_out][w_out] = conv2d(x[n][c_in][h_in][w_in], w, bias); bias may
 /// be null. With conv_epilogue::relu, y = max(conv2d(...), 0) (the ReLU fused).
+/// plane_stats (nullable, 2 * n * c_out floats): also writes the statistics of
+/// every output plane (after the ReLU) as batchnorm_forward_train takes them
+/// (the means of the n * c_out planes, then their sums of squared
+/// deviations), computed while each image's output is still in cache.
 inline void conv2d_forward(const conv_geom& g, int n, const float* x, const float* w, const float* bias, float* y,
-                           float* scratch, conv_epilogue epilogue = conv_epilogue::none) {
+                           float* scratch, conv_epilogue epilogue = conv_epilogue::none,
+                           float* plane_stats = nullptr) {
   if (n <= 0) return;
   const bool relu = epilogue == conv_epilogue::relu;
   if (conv_detail::is_depthwise(g))
-    conv_detail::dw_forward(g, n, x, w, bias, y, scratch, relu);
+    conv_detail::dw_forward(g, n, x, w, bias, y, scratch, relu, plane_stats);
   else
-    conv_detail::gemm_forward(g, n, x, w, bias, y, scratch, relu);
+    conv_detail::gemm_forward(g, n, x, w, bias, y, scratch, relu, plane_stats);
 }
 
 /// dx (overwritten) = the gradient of sum(y * dy) with respect to x.

@@ -20,19 +20,25 @@
 // and vector count; the last partial vector of a row goes through a small
 // on-stack tile, so any M, N, K >= 0 works.
 //
-// Memory: no allocation per call. The packed panels live in per-thread
-// (thread_local) 64-byte aligned buffers, allocated once, by the thread's first
-// gemm call, at their full size (one MC x KC block of A plus one KC x NC block
-// of B: 0.15 + 1.5 MB with AVX-512; pages a thread's shapes never touch are
-// never faulted in), then reused by every later call on that thread, whatever
-// its shape. Call reserve_gemm_workspace() once per worker thread (e.g. at
+// Memory: no allocation per call. The packed panels live in a per-thread
+// (thread_local) buffer, allocated once, by the thread's first gemm call, at
+// its full size (one MC x KC block of A plus one KC x NC block of B: 0.15 +
+// 1.5 MB with AVX-512; pages a thread's shapes never touch are never faulted
+// in), then reused by every later call on that thread, whatever its shape. Call reserve_gemm_workspace() once per worker thread (e.g. at
 // pool start-up) to take that one allocation out of the first gemm call too.
 // The buffers are freed when the thread exits. Should the allocation fail,
 // gemm falls back to the (slow, allocation-free) reference loop rather than
 // throwing.
+//
+// gemm_detail::blocked() is the same loop nest with the packing of op(B) and
+// the use of each C block left to the caller, for operands that exist only
+// implicitly (conv.hpp packs im2col columns straight from the input planes and
+// scatters the data gradient's columns straight into dx), with the packing
+// buffer passed in (pack_floats(N) floats).
 #pragma once
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <new>
 #include <type_traits>
@@ -163,35 +169,26 @@ constexpr int NC = (blk::NC / NR) * NR;
 static_assert(MR >= 1 && NV >= 1 && MC >= MR && NC >= NR && KC >= 1, "bad gemm blocking");
 
 // ------------------------------------------------------------- workspace --
-/// Per-thread packing buffers (see the header comment).
+/// Floats of the packing buffers blocked() needs for N <= max_n columns: one
+/// MC x KC block of A, one KC x NC' block of B (NC' = NC or less for narrow
+/// products), plus 16 floats to align the start to 64 bytes.
+constexpr std::size_t pack_floats(int max_n) noexcept {
+  const int nc = std::min(NC, (std::max(max_n, 1) + NR - 1) / NR * NR);
+  return static_cast<std::size_t>(MC) * KC + static_cast<std::size_t>(KC) * nc + 16;
+}
+
+/// Per-thread packing buffer (see the header comment).
 struct workspace {
-  float* a = nullptr;
-  float* b = nullptr;
-  std::size_t a_cap = 0, b_cap = 0;  // in floats
+  float* buf = nullptr;
 
   workspace() = default;
   workspace(const workspace&) = delete;
   workspace& operator=(const workspace&) = delete;
-  ~workspace() {
-    release(a);
-    release(b);
-  }
+  ~workspace() { ::operator delete(buf, std::nothrow); }
 
-  static constexpr std::align_val_t align{64};
-  static void release(float* p) noexcept {
-    if (p) ::operator delete(p, align);
-  }
-  static bool grow(float*& p, std::size_t& cap, std::size_t need) noexcept {
-    if (need <= cap) return true;
-    void* q = ::operator new(need * sizeof(float), align, std::nothrow);
-    if (!q) return false;
-    release(p);
-    p = static_cast<float*>(q);
-    cap = need;
-    return true;
-  }
-  bool reserve(std::size_t a_need, std::size_t b_need) noexcept {
-    return grow(a, a_cap, a_need) && grow(b, b_cap, b_need);
+  bool reserve() noexcept {
+    if (!buf) buf = static_cast<float*>(::operator new(pack_floats(NC) * sizeof(float), std::nothrow));
+    return buf != nullptr;
   }
 };
 
@@ -234,6 +231,34 @@ STATICNET_GEMM_INLINE void transpose8x8(const float* src, ptrdiff_t ls, float* d
   _mm256_storeu_ps(dst + 7 * ld, _mm256_permute2f128_ps(s3, s7, 0x31));
 }
 #endif
+
+/// dst[c * ld + r] = rows[r][c] for r, c in [0, 8): an 8 x 8 transpose whose
+/// source rows lie anywhere (the implicit-column packers of conv.hpp).
+STATICNET_GEMM_INLINE void transpose8x8_rows(const float* const* rows, float* dst, ptrdiff_t ld) noexcept {
+#if defined(STATICNET_GEMM_TRANSPOSE8)
+  const __m256 r0 = _mm256_loadu_ps(rows[0]), r1 = _mm256_loadu_ps(rows[1]), r2 = _mm256_loadu_ps(rows[2]),
+               r3 = _mm256_loadu_ps(rows[3]), r4 = _mm256_loadu_ps(rows[4]), r5 = _mm256_loadu_ps(rows[5]),
+               r6 = _mm256_loadu_ps(rows[6]), r7 = _mm256_loadu_ps(rows[7]);
+  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
+               t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
+               t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+               s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+               s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+               s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  _mm256_storeu_ps(dst, _mm256_permute2f128_ps(s0, s4, 0x20));
+  _mm256_storeu_ps(dst + ld, _mm256_permute2f128_ps(s1, s5, 0x20));
+  _mm256_storeu_ps(dst + 2 * ld, _mm256_permute2f128_ps(s2, s6, 0x20));
+  _mm256_storeu_ps(dst + 3 * ld, _mm256_permute2f128_ps(s3, s7, 0x20));
+  _mm256_storeu_ps(dst + 4 * ld, _mm256_permute2f128_ps(s0, s4, 0x31));
+  _mm256_storeu_ps(dst + 5 * ld, _mm256_permute2f128_ps(s1, s5, 0x31));
+  _mm256_storeu_ps(dst + 6 * ld, _mm256_permute2f128_ps(s2, s6, 0x31));
+  _mm256_storeu_ps(dst + 7 * ld, _mm256_permute2f128_ps(s3, s7, 0x31));
+#else
+  for (int r = 0; r < 8; ++r)
+    for (int c = 0; c < 8; ++c) dst[c * ld + r] = rows[r][c];
+#endif
+}
 
 /// Packs op(A)[i0 .. i0+mc) x [p0 .. p0+kc) into MR-row micro-panels:
 /// panel q holds, for each p, the MR values op(A)(i0 + q*MR + r, p0 + p) contiguously.
@@ -443,15 +468,62 @@ inline void macro_kernel(int mc, int nc, int kc, const float* ap, const float* b
   }
 }
 
+/// The Goto loop nest with the op(B) packing and the macro step supplied by the
+/// caller: pack(j0, nc, p0, kc, dst) fills dst exactly as pack_b does for
+/// op(B)[p0 .. p0+kc) x [j0 .. j0+nc); macro(ic, mc, jc, nc, kc, ap, bp, beta)
+/// consumes one packed A block and one packed B block (beta: false on the first
+/// K block of a product that overwrites). buf: pack_floats(N) floats, any alignment.
+template <class Pack, class Macro>
+void blocked(trans ta, int M, int N, int K, const float* A, int lda, Pack&& pack, Macro&& macro, float* buf,
+             bool accumulate) noexcept {
+  const int kc_blk = block_size(K, KC, 1);
+  const int mc_blk = block_size(M, MC, MR);
+  const int nc_blk = block_size(N, NC, NR);
+  float* a_buf = reinterpret_cast<float*>((reinterpret_cast<std::uintptr_t>(buf) + 63) & ~std::uintptr_t{63});
+  float* b_buf = a_buf + static_cast<ptrdiff_t>(MC) * KC;
+  for (int jc = 0; jc < N; jc += nc_blk) {
+    const int nc = std::min(nc_blk, N - jc);
+    for (int pc = 0; pc < K; pc += kc_blk) {
+      const int kc = std::min(kc_blk, K - pc);
+      pack(jc, nc, pc, kc, b_buf);
+      const bool beta = accumulate || pc > 0;
+      for (int ic = 0; ic < M; ic += mc_blk) {
+        const int mc = std::min(mc_blk, M - ic);
+        pack_a(ta, A, lda, ic, mc, pc, kc, a_buf);
+        macro(ic, mc, jc, nc, kc, static_cast<const float*>(a_buf), static_cast<const float*>(b_buf), beta);
+      }
+    }
+  }
+}
+
+/// The macro step of a product whose output goes to sink(i0, mr, j0, nr, tile)
+/// instead of a matrix: tile holds the mr x nr block of op(A) * op(B) (for this
+/// K block only) at row stride NR. The sink adds it wherever it belongs.
+template <class Sink>
+void macro_kernel_sink(int i0, int mc, int j0, int nc, int kc, const float* ap, const float* bp, Sink& sink) noexcept {
+  alignas(64) float tile[MR * NR];
+  for (int jr = 0; jr < nc; jr += NR) {
+    const int nr = std::min(NR, nc - jr);
+    const int nv = (nr + W - 1) / W;
+    const float* b = bp + static_cast<ptrdiff_t>(jr) * kc;
+    for (int ir = 0; ir < mc; ir += MR) {
+      const int mr = std::min(MR, mc - ir);
+      const float* a = ap + static_cast<ptrdiff_t>(ir) * kc;
+      if (mr == MR && nv == NV)
+        micro_kernel<MR, NV>(kc, a, b, tile, NR, NR, false);
+      else
+        kernels.f[mr - 1][nv - 1](kc, a, b, tile, NR, nv * W, false);
+      sink(i0 + ir, mr, j0 + jr, nr, static_cast<const float*>(tile));
+    }
+  }
+}
+
 }  // namespace gemm_detail
 
 /// Allocates the calling thread's packing buffers (their one and only
 /// allocation; gemm does it on first use otherwise). Cheap once done. Returns
 /// false if the allocation failed (gemm then works through the reference loop).
-inline bool reserve_gemm_workspace() noexcept {
-  using namespace gemm_detail;
-  return thread_workspace().reserve(static_cast<std::size_t>(MC) * KC, static_cast<std::size_t>(KC) * NC);
-}
+inline bool reserve_gemm_workspace() noexcept { return gemm_detail::thread_workspace().reserve(); }
 
 /// Blocked SIMD GEMM; contract in the header comment.
 inline void gemm(trans ta, trans tb, int M, int N, int K, const float* A, int lda, const float* B, int ldb,
@@ -463,27 +535,17 @@ inline void gemm(trans ta, trans tb, int M, int N, int K, const float* A, int ld
       for (int i = 0; i < M; ++i) std::memset(C + static_cast<ptrdiff_t>(i) * ldc, 0, sizeof(float) * N);
     return;
   }
-  const int kc_blk = block_size(K, KC, 1);
-  const int mc_blk = block_size(M, MC, MR);
-  const int nc_blk = block_size(N, NC, NR);
-  workspace& ws = thread_workspace();
   if (!reserve_gemm_workspace()) {  // a no-op after the thread's first call
     gemm_reference(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
     return;
   }
-  for (int jc = 0; jc < N; jc += nc_blk) {
-    const int nc = std::min(nc_blk, N - jc);
-    for (int pc = 0; pc < K; pc += kc_blk) {
-      const int kc = std::min(kc_blk, K - pc);
-      pack_b(tb, B, ldb, jc, nc, pc, kc, ws.b);
-      const bool beta = accumulate || pc > 0;
-      for (int ic = 0; ic < M; ic += mc_blk) {
-        const int mc = std::min(mc_blk, M - ic);
-        pack_a(ta, A, lda, ic, mc, pc, kc, ws.a);
-        macro_kernel(mc, nc, kc, ws.a, ws.b, C + static_cast<ptrdiff_t>(ic) * ldc + jc, ldc, beta);
-      }
-    }
-  }
+  blocked(
+      ta, M, N, K, A, lda,
+      [&](int j0, int nc, int p0, int kc, float* dst) { pack_b(tb, B, ldb, j0, nc, p0, kc, dst); },
+      [&](int ic, int mc, int jc, int nc, int kc, const float* ap, const float* bp, bool beta) {
+        macro_kernel(mc, nc, kc, ap, bp, C + static_cast<ptrdiff_t>(ic) * ldc + jc, ldc, beta);
+      },
+      thread_workspace().buf, accumulate);
 }
 
 }  // namespace staticnet::cpu
