@@ -360,11 +360,14 @@ struct threads_guard {
 };
 
 TEST(CpuConv, ScratchSize) {
-  // Depthwise: a few padded planes per thread, whatever the channel count.
+  // Depthwise, per thread: three padded 12 x 12 planes (the input's, dy's
+  // with 26 zeros in front, the input gradient's) and a partial weight and
+  // bias gradient, each rounded up to 16 floats; nothing that grows with the batch.
   conv_geom dw{8, 10, 10, 8, 10, 10, 3, 3, 1, 1, 1, 1, 1, 1, 8};
-  EXPECT_LE(cpu::conv_scratch_floats(dw, 4, 2), 2u * (3 * 12 * 12 + 64));
+  EXPECT_EQ(cpu::conv_scratch_floats(dw, 4, 2), 2u * (464 + 80 + 16));
   conv_geom dw_wide{64, 10, 10, 128, 10, 10, 3, 3, 1, 1, 1, 1, 1, 1, 64};
-  EXPECT_EQ(cpu::conv_scratch_floats(dw_wide, 4, 2), cpu::conv_scratch_floats(dw, 4, 2));
+  EXPECT_EQ(cpu::conv_scratch_floats(dw_wide, 4, 2), 2u * (464 + 128 * 9 + 128));
+  EXPECT_EQ(cpu::conv_scratch_floats(dw_wide, 128, 2), cpu::conv_scratch_floats(dw_wide, 4, 2));
   // Pointwise: no column matrix, only a partial weight + bias gradient per thread.
   conv_geom pw{8, 10, 10, 16, 10, 10, 1, 1, 1, 1, 0, 0, 1, 1, 1};
   EXPECT_EQ(cpu::conv_scratch_floats(pw, 4, 2), 2u * (16 * 8 + 16));

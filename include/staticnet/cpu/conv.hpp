@@ -37,8 +37,9 @@
 // and the partials are added in slot order at the end, so results depend on
 // the thread count only through that summation order. conv2d_backward does
 // backward-weights and backward-data in the same pass over the images, so each
-// image's padded planes are built once for both. Depthwise backward-weights splits over
-// input channels (no reduction).
+// image's padded planes are built once for both. The depthwise kernels do the
+// same per (image, channel) plane (dw_backward: the input's phase planes built
+// and dy spread once for both), with per-thread partial weight gradients too.
 // conv2d_forward can apply a ReLU to its output while it is in cache
 // (conv_epilogue::relu), which the engine uses for conv -> ReLU, and take the
 // output planes' statistics for a BatchNorm that follows (plane_stats).
@@ -79,7 +80,8 @@ inline bool is_identity_col(const conv_geom& g) noexcept {
          g.w_out == g.w_in;
 }
 
-inline std::size_t dw_floats(const conv_geom& g) noexcept;  // below, with the depthwise kernels
+inline std::size_t dw_floats(const conv_geom& g) noexcept;       // below, with the depthwise kernels
+inline std::size_t dw_slot_floats(const conv_geom& g) noexcept;  // ditto
 
 inline std::size_t round16(std::size_t n) noexcept { return (n + 15) / 16 * 16; }
 
@@ -96,9 +98,10 @@ struct padded_geom {
   }
 };
 
-/// Floats of one thread's padded-plane buffer (two of them per slot: x and dx).
+/// Floats of one thread's padded-plane buffer (two of them per slot: x and dx; none
+/// without padding, where the planes themselves serve).
 inline std::size_t pad_floats(const conv_geom& g) noexcept {
-  return is_identity_col(g) ? 0 : padded_geom(g).floats(g);
+  return is_identity_col(g) || (g.ph == 0 && g.pw == 0) ? 0 : padded_geom(g).floats(g);
 }
 
 /// Floats of one thread's partial weight (and bias) gradient.
@@ -118,7 +121,7 @@ inline std::size_t pack_floats(const conv_geom& g) noexcept {
 
 /// Floats of scratch one thread needs.
 inline std::size_t slot_floats(const conv_geom& g) noexcept {
-  if (is_depthwise(g)) return round16(dw_floats(g));  // keeps every thread's buffer 64-byte apart
+  if (is_depthwise(g)) return dw_slot_floats(g);
   return 2 * pad_floats(g) + pack_floats(g) + partial_floats(g);
 }
 
@@ -215,6 +218,16 @@ struct dw_plan {
 };
 
 inline std::size_t dw_floats(const conv_geom& g) noexcept { return dw_plan(g).floats(); }
+
+/// A depthwise thread's slot: dw_backward's (the largest): the input's phase
+/// planes and the spread dy (dw_floats), the data gradient's phase planes, a
+/// partial weight and bias gradient (round16 keeps every slot 64-byte apart).
+inline std::size_t dw_slot_floats(const conv_geom& g) noexcept {
+  const dw_plan pl(g);
+  const std::size_t taps = static_cast<std::size_t>(g.kh) * static_cast<std::size_t>(g.kw);
+  return round16(dw_floats(g) + static_cast<std::size_t>(pl.phases) * static_cast<std::size_t>(pl.plane)) +
+         round16(static_cast<std::size_t>(g.c_out) * taps) + round16(static_cast<std::size_t>(g.c_out));
+}
 
 inline constexpr int tap_chunk = 64;
 
@@ -338,6 +351,68 @@ inline void dw_forward(const conv_geom& g, int n, const float* x, const float* w
   });
 }
 
+/// D = the dy plane of one output channel spread to row stride wp, with
+/// `front` zeros before it and zeros after it (D holds pl.front + pl.plane floats).
+inline void dw_spread_padded(const conv_geom& g, const dw_plan& pl, const float* dyp, float* D) noexcept {
+  fill(D, pl.front, 0.0f);
+  dw_spread_rows(g, pl, dyp, D + pl.front);
+  fill(D + pl.front + static_cast<idx>(g.h_out) * pl.wp, pl.plane - static_cast<idx>(g.h_out) * pl.wp, 0.0f);
+}
+
+/// G (the gradient of the phase planes) (+)= the correlation of the spread dy
+/// D (dw_spread_padded) with the flipped kernel wk of one output channel.
+inline void dw_phase_grad(const conv_geom& g, const dw_plan& pl, const float* wk, const float* D, float* G,
+                          bool accumulate) noexcept {
+  idx off[tap_chunk];
+  float wt[tap_chunk];
+  // G_phase[r] (+)= sum over the phase's taps of w * D[r - in_phase(tap)]
+  for (int ph = 0; ph < pl.phases; ++ph) {
+    int cnt = 0;
+    bool first = true;
+    auto flush = [&] {
+      correlate_flat(G + static_cast<idx>(ph) * pl.plane, pl.plane, 0.0f, accumulate || !first, D + pl.front, off, wt,
+                     cnt);
+      first = false;
+      cnt = 0;
+    };
+    for (int ky = 0; ky < g.kh; ++ky)
+      for (int kx = 0; kx < g.kw; ++kx) {
+        if (pl.phase_of(g, ky, kx) != ph) continue;
+        off[cnt] = -pl.in_phase(g, ky, kx);
+        wt[cnt] = wk[ky * g.kw + kx];
+        if (++cnt == tap_chunk) flush();
+      }
+    if (cnt > 0 || first) flush();
+  }
+}
+
+/// dx plane = G at padded (iy + ph, ix + pw); zero where no output reaches.
+inline void dw_unphase(const conv_geom& g, const dw_plan& pl, const float* G, float* dxp) noexcept {
+  for (int iy = 0; iy < g.h_in; ++iy) {
+    float* d = dxp + static_cast<idx>(iy) * g.w_in;
+    const int pr = iy + g.ph, py = pr % g.sh, i = pr / g.sh;
+    if (i >= pl.hp) {
+      fill(d, g.w_in, 0.0f);
+      continue;
+    }
+    const float* rows = G + static_cast<idx>(py * g.sw) * pl.plane + static_cast<idx>(i) * pl.wp;
+    if (g.sw == 1) {
+      const int n_cp = std::clamp(pl.wp - g.pw, 0, g.w_in);
+      copy_row(rows + g.pw, d, n_cp);
+      fill(d + n_cp, g.w_in - n_cp, 0.0f);
+    } else {
+      int px = g.pw % g.sw, j = g.pw / g.sw;
+      for (int ix = 0; ix < g.w_in; ++ix) {
+        d[ix] = j < pl.wp ? rows[static_cast<idx>(px) * pl.plane + j] : 0.0f;
+        if (++px == g.sw) {
+          px = 0;
+          ++j;
+        }
+      }
+    }
+  }
+}
+
 inline void dw_backward_data(const conv_geom& g, int n, const float* dy, const float* w, float* dx,
                              float* scratch) {
   const int mult = g.c_out / g.c_in;
@@ -348,95 +423,69 @@ inline void dw_backward_data(const conv_geom& g, int n, const float* dy, const f
   run_slots(n * g.c_in, [&](int t, int ib, int ie) {
     float* G = scratch + slot * static_cast<std::size_t>(t);  // gradient of the phase planes
     float* D = G + static_cast<idx>(pl.phases) * pl.plane;    // front zeros, then dy at stride wp
-    idx off[tap_chunk];
-    float wt[tap_chunk];
     for (int it = ib; it < ie; ++it) {
       const int img = it / g.c_in, c = it % g.c_in;
       for (int m = 0; m < mult; ++m) {
         const int oc = c * mult + m;
-        const float* wk = w + static_cast<idx>(oc) * taps;
-        fill(D, pl.front, 0.0f);
-        dw_spread_rows(g, pl, dy + (static_cast<idx>(img) * g.c_out + oc) * out_plane, D + pl.front);
-        fill(D + pl.front + static_cast<idx>(g.h_out) * pl.wp, pl.plane - static_cast<idx>(g.h_out) * pl.wp, 0.0f);
-        // G_phase[r] (+)= sum over the phase's taps of w * D[r - in_phase(tap)]
-        for (int ph = 0; ph < pl.phases; ++ph) {
-          int cnt = 0;
-          bool first = true;
-          auto flush = [&] {
-            correlate_flat(G + static_cast<idx>(ph) * pl.plane, pl.plane, 0.0f, m > 0 || !first, D + pl.front, off, wt,
-                           cnt);
-            first = false;
-            cnt = 0;
-          };
-          for (int ky = 0; ky < g.kh; ++ky)
-            for (int kx = 0; kx < g.kw; ++kx) {
-              if (pl.phase_of(g, ky, kx) != ph) continue;
-              off[cnt] = -pl.in_phase(g, ky, kx);
-              wt[cnt] = wk[ky * g.kw + kx];
-              if (++cnt == tap_chunk) flush();
-            }
-          if (cnt > 0 || first) flush();
-        }
+        dw_spread_padded(g, pl, dy + (static_cast<idx>(img) * g.c_out + oc) * out_plane, D);
+        dw_phase_grad(g, pl, w + static_cast<idx>(oc) * taps, D, G, m > 0);
       }
-      // dx[iy][ix] = G at padded (iy + ph, ix + pw); zero where no output reaches.
-      float* dxp = dx + static_cast<idx>(it) * in_plane;
-      for (int iy = 0; iy < g.h_in; ++iy) {
-        float* d = dxp + static_cast<idx>(iy) * g.w_in;
-        const int pr = iy + g.ph, py = pr % g.sh, i = pr / g.sh;
-        if (i >= pl.hp) {
-          fill(d, g.w_in, 0.0f);
-          continue;
-        }
-        const float* rows = G + static_cast<idx>(py * g.sw) * pl.plane + static_cast<idx>(i) * pl.wp;
-        if (g.sw == 1) {
-          const int n_cp = std::clamp(pl.wp - g.pw, 0, g.w_in);
-          copy_row(rows + g.pw, d, n_cp);
-          fill(d + n_cp, g.w_in - n_cp, 0.0f);
-        } else {
-          int px = g.pw % g.sw, j = g.pw / g.sw;
-          for (int ix = 0; ix < g.w_in; ++ix) {
-            d[ix] = j < pl.wp ? rows[static_cast<idx>(px) * pl.plane + j] : 0.0f;
-            if (++px == g.sw) {
-              px = 0;
-              ++j;
-            }
-          }
-        }
-      }
+      dw_unphase(g, pl, G, dx + static_cast<idx>(it) * in_plane);
     }
   });
 }
 
-inline void dw_backward_weights(const conv_geom& g, int n, const float* x, const float* dy, float* dw, float* dbias,
-                                float* scratch) {
+/// Weight (and bias) gradient, and the data gradient when dx is not null, in
+/// one pass over the (image, channel) planes: per plane, the input's phase
+/// planes are built and each output channel's dy is spread once, for both the
+/// weight gradient's dot products and the data gradient's correlation. Each
+/// thread sums its planes into its own partial weight gradient; the partials
+/// are added in slot order at the end. dw / dbias are overwritten.
+inline void dw_backward(const conv_geom& g, int n, const float* x, const float* dy, const float* w, float* dx,
+                        float* dw, float* dbias, float* scratch) {
   const int mult = g.c_out / g.c_in;
   const dw_plan pl(g);
-  const std::size_t slot = slot_floats(g);
+  const std::size_t slot = slot_floats(g), phase_floats = static_cast<std::size_t>(pl.phases * pl.plane);
   const idx in_plane = static_cast<idx>(g.h_in) * g.w_in, out_plane = static_cast<idx>(g.h_out) * g.w_out;
   const int taps = g.kh * g.kw;
-  // Split over input channels: channel c owns the rows of its outputs c*mult .. c*mult + mult - 1.
-  run_slots(g.c_in, [&](int t, int cb, int ce) {
+  const std::size_t dw_count = static_cast<std::size_t>(g.c_out) * static_cast<std::size_t>(taps);
+  const int items = n * g.c_in, threads = std::min(num_threads(), items);
+  // Slot: x's phase planes, dy spread, dx's phase planes, partial dw, partial dbias.
+  auto partial_dw = [&](int t) {
+    return t == 0 ? dw : scratch + slot * static_cast<std::size_t>(t) + dw_floats(g) + phase_floats;
+  };
+  auto partial_db = [&](int t) { return t == 0 ? dbias : partial_dw(t) + round16(dw_count); };
+  run_slots(items, [&](int t, int ib, int ie) {
     float* P = scratch + slot * static_cast<std::size_t>(t);
-    float* D = P + static_cast<idx>(pl.phases) * pl.plane;
-    fill(dw + static_cast<idx>(cb) * mult * taps, static_cast<idx>(ce - cb) * mult * taps, 0.0f);
-    if (dbias) fill(dbias + static_cast<idx>(cb) * mult, static_cast<idx>(ce - cb) * mult, 0.0f);
-    for (int c = cb; c < ce; ++c)
-      for (int img = 0; img < n; ++img) {
-        dw_build_phases(g, pl, x + (static_cast<idx>(img) * g.c_in + c) * in_plane, P);
-        for (int m = 0; m < mult; ++m) {
-          const int oc = c * mult + m;
-          const float* dyp = dy + (static_cast<idx>(img) * g.c_out + oc) * out_plane;
-          if (dbias) dbias[oc] += sum(dyp, out_plane);
-          dw_spread_rows(g, pl, dyp, D);
-          float* dwp = dw + static_cast<idx>(oc) * taps;
-          for (int ky = 0; ky < g.kh; ++ky)
-            for (int kx = 0; kx < g.kw; ++kx)
-              dwp[ky * g.kw + kx] += dot(D, P + (static_cast<idx>(pl.phase_of(g, ky, kx)) * pl.plane +
-                                                 pl.in_phase(g, ky, kx)),
-                                         pl.flat);
-        }
+    float* D = P + phase_floats;
+    float* G = D + pl.front + pl.plane;
+    float* dwt = partial_dw(t);
+    float* dbt = dbias ? partial_db(t) : nullptr;
+    fill(dwt, dw_count, 0.0f);
+    if (dbt) fill(dbt, g.c_out, 0.0f);
+    for (int it = ib; it < ie; ++it) {
+      const int img = it / g.c_in, c = it % g.c_in;
+      dw_build_phases(g, pl, x + static_cast<idx>(it) * in_plane, P);
+      for (int m = 0; m < mult; ++m) {
+        const int oc = c * mult + m;
+        const float* dyp = dy + (static_cast<idx>(img) * g.c_out + oc) * out_plane;
+        if (dbt) dbt[oc] += sum(dyp, out_plane);
+        dw_spread_padded(g, pl, dyp, D);
+        float* dwp = dwt + static_cast<idx>(oc) * taps;
+        for (int ky = 0; ky < g.kh; ++ky)
+          for (int kx = 0; kx < g.kw; ++kx)
+            dwp[ky * g.kw + kx] +=
+                dot(D + pl.front,
+                    P + (static_cast<idx>(pl.phase_of(g, ky, kx)) * pl.plane + pl.in_phase(g, ky, kx)), pl.flat);
+        if (dx) dw_phase_grad(g, pl, w + static_cast<idx>(oc) * taps, D, G, m > 0);
       }
+      if (dx) dw_unphase(g, pl, G, dx + static_cast<idx>(it) * in_plane);
+    }
   });
+  for (int t = 1; t < threads; ++t) {
+    add_to(partial_dw(t), dw, dw_count);
+    if (dbias) add_to(partial_db(t), dbias, static_cast<std::size_t>(g.c_out));
+  }
 }
 
 // -------------------------------------------------------------- im2col + gemm --
@@ -633,6 +682,7 @@ inline void gemm_forward(const conv_geom& g, int n, const float* x, const float*
   const int K = cg_in * g.kh * g.kw, P = g.h_out * g.w_out;
   const idx in_plane = static_cast<idx>(g.h_in) * g.w_in;
   const implicit_cols ic(g);
+  const bool unpadded = g.ph == 0 && g.pw == 0;  // the input planes are their own padded planes
   const std::size_t slot = slot_floats(g), pf = pad_floats(g);
   const int parts = parts_per_image(n, g.h_out);
   run_slots(n * parts, [&](int t, int ib, int ie) {
@@ -652,10 +702,11 @@ inline void gemm_forward(const conv_geom& g, int n, const float* x, const float*
         if (identity) {
           gemm(trans::no, trans::no, cg_out, cols, K, wg, K, xg + p0, P, yg, P, bias != nullptr);
         } else {
-          pad_planes(g, ic.pg, xg, cg_in, padx);
+          const float* src = unpadded ? xg : padx;
+          if (!unpadded) pad_planes(g, ic.pg, xg, cg_in, padx);
           gemm_detail::blocked(
               trans::no, cg_out, cols, K, wg, K,
-              [&](int j0, int nc, int q0, int kc, float* dst) { pack_cols(ic, padx, p0 + j0, nc, q0, kc, dst); },
+              [&](int j0, int nc, int q0, int kc, float* dst) { pack_cols(ic, src, p0 + j0, nc, q0, kc, dst); },
               [&](int i, int mc, int j, int nc, int kc, const float* ap, const float* bp, bool beta) {
                 gemm_detail::macro_kernel(mc, nc, kc, ap, bp, yg + static_cast<idx>(i) * P + j, P, beta);
               },
@@ -708,9 +759,11 @@ inline void gemm_backward_data(const conv_geom& g, int n, const float* dy, const
           gemm(trans::yes, trans::no, k1 - k0, P, cg_out, wg + k0, K, dyg, P, dxg + lc0 * in_plane, P, false);
           continue;
         }
-        fill(paddx, (lc1 - lc0) * ic.pg.plane, 0.0f);
-        gemm_wT_dy_scatter(ic, paddx, k1 - k0, wg + k0, K, cg_out, dyg, P, buf);
-        unpad_planes(g, ic.pg, paddx, lc1 - lc0, dxg + lc0 * in_plane);
+        // Unpadded, dx's planes are their own padded planes: the scatter goes straight there.
+        float* dst = g.ph == 0 && g.pw == 0 ? dxg + lc0 * in_plane : paddx;
+        fill(dst, (lc1 - lc0) * ic.pg.plane, 0.0f);
+        gemm_wT_dy_scatter(ic, dst, k1 - k0, wg + k0, K, cg_out, dyg, P, buf);
+        if (dst == paddx) unpad_planes(g, ic.pg, paddx, lc1 - lc0, dxg + lc0 * in_plane);
       }
     }
   });
@@ -757,12 +810,15 @@ inline void gemm_backward(const conv_geom& g, int n, const float* x, const float
           if (dxg) gemm(trans::yes, trans::no, K, P, cg_out, wg, K, dyg, P, dxg, P, false);
           continue;
         }
-        pad_planes(g, ic.pg, xg, cg_in, padx);
-        gemm_dy_colsT(ic, padx, cg_out, K, 0, P, dyg, P, dwg, buf, img > ib);
+        // Unpadded, the input planes and dx's planes are their own padded planes.
+        const bool unpadded = g.ph == 0 && g.pw == 0;
+        if (!unpadded) pad_planes(g, ic.pg, xg, cg_in, padx);
+        gemm_dy_colsT(ic, unpadded ? xg : padx, cg_out, K, 0, P, dyg, P, dwg, buf, img > ib);
         if (!dxg) continue;
-        fill(paddx, cg_in * ic.pg.plane, 0.0f);
-        gemm_wT_dy_scatter(ic, paddx, K, wg, K, cg_out, dyg, P, buf);
-        unpad_planes(g, ic.pg, paddx, cg_in, dxg);
+        float* dst = unpadded ? dxg : paddx;
+        fill(dst, cg_in * ic.pg.plane, 0.0f);
+        gemm_wT_dy_scatter(ic, dst, K, wg, K, cg_out, dyg, P, buf);
+        if (!unpadded) unpad_planes(g, ic.pg, paddx, cg_in, dxg);
       }
       if (dbt)
         for (int oc = 0; oc < g.c_out; ++oc) {
@@ -827,18 +883,22 @@ inline void conv2d_backward_weights(const conv_geom& g, int n, const float* x, c
     return;
   }
   if (conv_detail::is_depthwise(g))
-    conv_detail::dw_backward_weights(g, n, x, dy, dw, dbias, scratch);
+    conv_detail::dw_backward(g, n, x, dy, nullptr, nullptr, dw, dbias, scratch);
   else
     conv_detail::gemm_backward(g, n, x, dy, nullptr, nullptr, dw, dbias, scratch);
 }
 
 /// Both backward passes at once: dw / dbias as conv2d_backward_weights, and dx
-/// (nullable: skipped) as conv2d_backward_data. For im2col and 1x1 convolutions
-/// with at least one image per thread this is a single pass over the batch
-/// that builds each column matrix once for both products.
+/// (nullable: skipped) as conv2d_backward_data. For depthwise convolutions, and
+/// for the GEMM paths with at least one image per thread, this is a single
+/// pass over the batch that prepares each image's input once for both.
 inline void conv2d_backward(const conv_geom& g, int n, const float* x, const float* dy, const float* w, float* dx,
                             float* dw, float* dbias, float* scratch) {
-  if (n > 0 && !conv_detail::is_depthwise(g) && (n >= num_threads() || !dx)) {
+  if (n > 0 && conv_detail::is_depthwise(g)) {
+    conv_detail::dw_backward(g, n, x, dy, w, dx, dw, dbias, scratch);
+    return;
+  }
+  if (n > 0 && (n >= num_threads() || !dx)) {
     conv_detail::gemm_backward(g, n, x, dy, w, dx, dw, dbias, scratch);
     return;
   }
