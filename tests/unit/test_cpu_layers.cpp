@@ -402,6 +402,42 @@ TEST(CpuBatchNorm, PrecomputedPlaneStatisticsGiveTheSameResults) {
   EXPECT_NEAR(m1[1], m0[1] + 1.0f / n, 1e-5);
 }
 
+TEST_P(CpuBatchNormPaths, StreamedOutputsEqualCachedOnes) {
+  // A tensor of 8 MB or more is written with non-temporal stores when the
+  // output is vector-aligned (on AVX / AVX-512 builds): the same values as
+  // through the caches (an output one float off alignment), forward and backward.
+  const int n = 2, c = 4, hw = 1 << 18;
+  const std::size_t size = static_cast<std::size_t>(n) * c * hw;
+  const fvec x = random_vec(size, 31, -2.0f, 3.0f), dy = random_vec(size, 32), gamma = random_vec(c, 33, 0.5f, 1.5f),
+             beta = random_vec(c, 34);
+  fvec out_a(size + 64), out_b(size + 64);
+  auto aligned = [](fvec& v) {
+    const auto addr = reinterpret_cast<std::uintptr_t>(v.data());
+    return v.data() + ((64 - addr % 64) % 64) / sizeof(float);
+  };
+  float* streamed = aligned(out_a);
+  float* cached = aligned(out_b) + 1;
+  EXPECT_EQ(cpu::layer_detail::stream_output(streamed, size, hw), cpu::layer_detail::can_stream);
+  EXPECT_FALSE(cpu::layer_detail::stream_output(cached, size, hw));
+  for (bool relu : {false, true}) {
+    fvec m1(c), i1(c), m2(c), i2(c);
+    cpu::batchnorm_forward_train(n, c, hw, x.data(), gamma.data(), beta.data(), streamed, m1.data(), i1.data(),
+                                 nullptr, nullptr, 0.1f, 1e-5f, scratch(n, c), relu);
+    cpu::batchnorm_forward_train(n, c, hw, x.data(), gamma.data(), beta.data(), cached, m2.data(), i2.data(), nullptr,
+                                 nullptr, 0.1f, 1e-5f, scratch(n, c), relu);
+    EXPECT_TRUE(std::equal(streamed, streamed + size, cached)) << "forward, relu " << relu;
+    fvec dg1(c), db1(c), dg2(c), db2(c);
+    const auto mode = relu ? cpu::bn_relu::output : cpu::bn_relu::input;
+    cpu::batchnorm_backward(n, c, hw, x.data(), dy.data(), gamma.data(), m1.data(), i1.data(), streamed, dg1.data(),
+                            db1.data(), mode, scratch(n, c), beta.data());
+    cpu::batchnorm_backward(n, c, hw, x.data(), dy.data(), gamma.data(), m1.data(), i1.data(), cached, dg2.data(),
+                            db2.data(), mode, scratch(n, c), beta.data());
+    EXPECT_TRUE(std::equal(streamed, streamed + size, cached)) << "backward, relu " << relu;
+    EXPECT_EQ(dg1, dg2);
+    EXPECT_EQ(db1, db2);
+  }
+}
+
 TEST(CpuBatchNorm, HandComputedRunningStats) {
   // one channel, n = 2 images of hw = 2: values 1, 2 | 3, 4
   const fvec x{1, 2, 3, 4}, gamma{2.0f}, beta{0.5f};

@@ -42,6 +42,34 @@ namespace layer_detail {
 using vf = xsimd::batch<float>;
 inline constexpr std::size_t vlen = vf::size;
 
+/// Whether store_streaming bypasses the caches on this build (AVX-512 / AVX).
+inline constexpr bool can_stream = XSIMD_WITH_AVX512F || XSIMD_WITH_AVX;
+
+/// Stores v at p (aligned to the vector size) with a non-temporal store where
+/// the build can: a pass that writes a tensor far larger than the caches saves
+/// the read for ownership of every line. stream_fence() orders these stores
+/// before other threads read them (call it at the end of each parallel chunk).
+inline void store_streaming(const vf& v, float* p) noexcept {
+#if XSIMD_WITH_AVX512F
+  _mm512_stream_ps(p, v);
+#elif XSIMD_WITH_AVX
+  _mm256_stream_ps(p, v);
+#else
+  v.store_aligned(p);
+#endif
+}
+inline void stream_fence() noexcept {
+#if XSIMD_WITH_SSE2
+  _mm_sfence();
+#endif
+}
+/// Whether a pass may stream its n-float output at y: big enough to be
+/// evicted anyway, and every plane of hw floats vector-aligned.
+inline bool stream_output(const float* y, std::size_t n, std::size_t hw) noexcept {
+  return can_stream && n * sizeof(float) >= (std::size_t{8} << 20) && hw % vlen == 0 &&
+         reinterpret_cast<std::uintptr_t>(y) % (vlen * sizeof(float)) == 0;
+}
+
 /// Runs fn(b, e) over [0, n): serially when n < 2*grain, otherwise split into
 /// at most num_threads() contiguous chunks of at least `grain` items.
 template <class F>
@@ -101,9 +129,11 @@ inline float sum_exp(const float* p, std::size_t n, float shift) noexcept {
 }
 
 /// y[i] = x[i] * a + b.
-inline void affine(const float* x, std::size_t n, float a, float b, float* y) noexcept {
+inline void affine(const float* x, std::size_t n, float a, float b, float* y, bool stream = false) noexcept {
   const vf va(a), vb(b);
   std::size_t i = 0;
+  if (stream)
+    for (; i + vlen <= n; i += vlen) store_streaming(xsimd::fma(vf::load_unaligned(x + i), va, vb), y + i);
   for (; i + vlen <= n; i += vlen) xsimd::fma(vf::load_unaligned(x + i), va, vb).store_unaligned(y + i);
   for (; i < n; ++i) y[i] = std::fma(x[i], a, b);
 }

@@ -32,9 +32,14 @@ namespace layer_detail {
 
 /// y[i] = max(x[i] * a + b, 0): the affine map of BatchNorm with a fused ReLU
 /// after it (NaN propagates, as torch.relu).
-inline void affine_relu(const float* x, std::size_t n, float a, float b, float* y) noexcept {
+inline void affine_relu(const float* x, std::size_t n, float a, float b, float* y, bool stream = false) noexcept {
   const vf va(a), vb(b), zero(0.0f);
   std::size_t i = 0;
+  if (stream)
+    for (; i + vlen <= n; i += vlen) {
+      const vf v = xsimd::fma(vf::load_unaligned(x + i), va, vb);
+      store_streaming(xsimd::select(v < zero, zero, v), y + i);
+    }
   for (; i + vlen <= n; i += vlen) {
     const vf v = xsimd::fma(vf::load_unaligned(x + i), va, vb);
     xsimd::select(v < zero, zero, v).store_unaligned(y + i);
@@ -120,11 +125,12 @@ inline void batchnorm_forward_train(int n, int c, int hw, const float* x, const 
                         momentum * static_cast<float>(sq / static_cast<double>(count - 1));
     bn_scale_shift(gamma ? gamma[ch] : 1.0f, beta ? beta[ch] : 0.0f, mean, invstd, scale, shift);
   };
-  auto apply = [relu_output](const float* xp, std::size_t len, float scale, float shift, float* yp) {
+  const bool stream = stream_output(y, N * C * HW, HW);
+  auto apply = [relu_output, stream](const float* xp, std::size_t len, float scale, float shift, float* yp) {
     if (relu_output)
-      affine_relu(xp, len, scale, shift, yp);
+      affine_relu(xp, len, scale, shift, yp, stream);
     else
-      affine(xp, len, scale, shift, yp);
+      affine(xp, len, scale, shift, yp, stream);
   };
   if (scratch) {
     const std::size_t planes = N * C;
@@ -155,6 +161,7 @@ inline void batchnorm_forward_train(int n, int c, int hw, const float* x, const 
         const std::size_t ch = p % C;
         apply(x + p * HW, HW, coef[ch], coef[C + ch], y + p * HW);
       }
+      if (stream) stream_fence();
     });
     return;
   }
@@ -172,6 +179,7 @@ inline void batchnorm_forward_train(int n, int c, int hw, const float* x, const 
         apply(x + off, HW, scale, shift, y + off);
       }
     }
+    if (stream) stream_fence();
   });
 }
 
@@ -227,6 +235,7 @@ inline void batchnorm_backward(int n, int c, int hw, const float* x, const float
     return mask_out ? (std::fma(xv, sc, sh) > 0.0f ? g : 0.0f) : g;
   };
   // dx = a * dy + kx * (x - mean) + kc (times x > 0 for a ReLU before it), per channel.
+  const bool stream = dx && stream_output(dx, N * C * HW, HW);
   auto dx_plane = [&](std::size_t ch, const float* xp, const float* gp, float* dp, float fa, float fkx, float fkc) {
     const float mean = save_mean[ch];
     float sc = 0.0f, sh = 0.0f;
@@ -237,7 +246,11 @@ inline void batchnorm_backward(int n, int c, int hw, const float* x, const float
       const vf xv = vf::load_unaligned(xp + j);
       const vf g = grad_at(xv, vf::load_unaligned(gp + j), vsc, vsh);
       const vf d = xsimd::fma(va, g, xsimd::fma(vkx, xv - vm, vkc));
-      (mask_in ? xsimd::select(xv > zero, d, zero) : d).store_unaligned(dp + j);
+      const vf out = mask_in ? xsimd::select(xv > zero, d, zero) : d;
+      if (stream)
+        store_streaming(out, dp + j);
+      else
+        out.store_unaligned(dp + j);
     }
     for (; j < HW; ++j) {
       const float g = grad_at1(xp[j], gp[j], sc, sh);
@@ -304,6 +317,7 @@ inline void batchnorm_backward(int n, int c, int hw, const float* x, const float
         const std::size_t ch = p % C;
         dx_plane(ch, x + p * HW, dy + p * HW, dx + p * HW, coef[ch], coef[C + ch], coef[2 * C + ch]);
       }
+      if (stream) stream_fence();
     });
     return;
   }
@@ -325,6 +339,7 @@ inline void batchnorm_backward(int n, int c, int hw, const float* x, const float
         dx_plane(ch, x + off, dy + off, dx + off, fa, fkx, fkc);
       }
     }
+    if (stream) stream_fence();
   });
 }
 
