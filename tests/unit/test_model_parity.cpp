@@ -164,6 +164,11 @@ TEST(ModelParity, ConvBatchNormFoldingKeepsEvalOutputs) {
   static_assert(sn::Model<assignments::S7DilatedReference, 2>::foldable_pairs == 0);
   using S9 = assignments::S9Reference;
   static_assert(sn::Model<S9, 2>::foldable_pairs == 12);
+  // Every BatchNorm of both takes its plane statistics from the conv before it
+  // (so the parity checks above and below run through that path).
+  constexpr auto served = [](const auto& t) { return std::ranges::count_if(t, [](int i) { return i >= 0; }); };
+  static_assert(served(sn::Model<assignments::S7DilatedReference, 2>::stats_for_bn) == 7);
+  static_assert(served(sn::Model<S9, 2>::stats_for_bn) == 12);
   auto model = std::make_unique<sn::Model<S9, 2>>(3);
   std::vector<float> x(2 * 3 * 32 * 32);
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::cos(0.011f * static_cast<float>(i * i % 977));
