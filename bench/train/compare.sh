@@ -7,7 +7,8 @@
 # Each measurement runs in its own process (peak RSS is per process). The
 # whole set runs ROUNDS times, interleaved, and every variant keeps its best
 # round: on a shared (virtual) machine that is the least disturbed figure, and
-# both sides get the same treatment.
+# both sides get the same treatment. The ratio of each round (staticnet against
+# the best PyTorch variant of that round) and their median are printed too.
 # A second table gives the GFLOP/s of staticnet's 1x1 convolutions in the
 # training step (from its per-layer profile) against the fp32 FMA peak of the
 # cores used, measured with all of them running FMAs at once.
@@ -23,6 +24,7 @@ BIN="$BUILD/bench/staticnet_train_step"
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 for round in $(seq "$ROUNDS"); do
+  echo "round $round" >> "$results"
   for net in s7_dilated s9; do
     "$BIN" --threads "$THREADS" --batch 128 --steps "$STEPS" --net "$net" --profile 1 2>/dev/null >> "$results"
     for layout in nchw channels_last; do
@@ -34,6 +36,15 @@ done
 /usr/bin/python3 - "$results" "$ROUNDS" <<'PY'
 import sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+# Rows of each round, for the per-round ratios.
+rounds, cur = [], None
+for r in rows:
+    if r[0] == "round":
+        cur = []
+        rounds.append(cur)
+    elif cur is not None and r[0] != "conv1x1":
+        cur.append(r)
+rows = [r for r in rows if r[0] != "round"]
 runs = [r for r in rows if r[0] != "conv1x1"]
 best = {}
 for r in runs:
@@ -53,6 +64,25 @@ for net in ("s9", "s7_dilated"):
         b = max(theirs, key=lambda r: float(r[3]))
         print("| %s | %s | %.1f | %.1f (%s) | %.2fx | %s | %s |" % (net, mode, float(ours[3]), float(b[3]), b[0],
               float(ours[3]) / float(b[3]), ours[4], b[4]))
+print()
+print("Per round (staticnet / the best PyTorch variant of the same round), since a single")
+print("best-of figure on a noisy machine can pair a lucky round of one side with an")
+print("unlucky one of the other:")
+print()
+print("| net | mode | ratio per round | median |")
+print("|---|---|---|---:|")
+for net in ("s9", "s7_dilated"):
+    for mode in ("train", "infer"):
+        ratios = []
+        for rr in rounds:
+            ours = [float(r[3]) for r in rr if r[0] == "staticnet" and r[1] == net and r[2] == mode]
+            theirs = [float(r[3]) for r in rr if r[0].startswith("pytorch") and r[1] == net and r[2] == mode]
+            if ours and theirs:
+                ratios.append(ours[0] / max(theirs))
+        if ratios:
+            med = sorted(ratios)[len(ratios) // 2] if len(ratios) % 2 else \
+                0.5 * (sorted(ratios)[len(ratios) // 2 - 1] + sorted(ratios)[len(ratios) // 2])
+            print("| %s | %s | %s | %.2fx |" % (net, mode, ", ".join("%.2fx" % x for x in ratios), med))
 pw = {}
 for r in rows:
     if r[0] != "conv1x1":
