@@ -207,33 +207,12 @@ constexpr int block_size(int n, int max_block, int unit) noexcept {
 // --------------------------------------------------------------- packing --
 #if defined(__AVX__) && !defined(XSIMD_NO_SUPPORTED_ARCHITECTURE) && !defined(STATICNET_GEMM_NO_SIMD)
 #define STATICNET_GEMM_TRANSPOSE8 1
-/// dst[c * ld + r] = src[r * ls + c] for an 8 x 8 block (the transposing packers'
-/// inner step; xsimd 8.1 has no portable transpose, so this one is AVX intrinsics).
-STATICNET_GEMM_INLINE void transpose8x8(const float* src, ptrdiff_t ls, float* dst, ptrdiff_t ld) noexcept {
-  const __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ls), r2 = _mm256_loadu_ps(src + 2 * ls),
-               r3 = _mm256_loadu_ps(src + 3 * ls), r4 = _mm256_loadu_ps(src + 4 * ls),
-               r5 = _mm256_loadu_ps(src + 5 * ls), r6 = _mm256_loadu_ps(src + 6 * ls),
-               r7 = _mm256_loadu_ps(src + 7 * ls);
-  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
-               t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
-               t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-  const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE),
-               s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE),
-               s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE),
-               s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  _mm256_storeu_ps(dst, _mm256_permute2f128_ps(s0, s4, 0x20));
-  _mm256_storeu_ps(dst + ld, _mm256_permute2f128_ps(s1, s5, 0x20));
-  _mm256_storeu_ps(dst + 2 * ld, _mm256_permute2f128_ps(s2, s6, 0x20));
-  _mm256_storeu_ps(dst + 3 * ld, _mm256_permute2f128_ps(s3, s7, 0x20));
-  _mm256_storeu_ps(dst + 4 * ld, _mm256_permute2f128_ps(s0, s4, 0x31));
-  _mm256_storeu_ps(dst + 5 * ld, _mm256_permute2f128_ps(s1, s5, 0x31));
-  _mm256_storeu_ps(dst + 6 * ld, _mm256_permute2f128_ps(s2, s6, 0x31));
-  _mm256_storeu_ps(dst + 7 * ld, _mm256_permute2f128_ps(s3, s7, 0x31));
-}
 #endif
 
 /// dst[c * ld + r] = rows[r][c] for r, c in [0, 8): an 8 x 8 transpose whose
-/// source rows lie anywhere (the implicit-column packers of conv.hpp).
+/// source rows lie anywhere (the transposing packers' inner step, here and in
+/// conv.hpp's implicit-column packer; xsimd 8.1 has no portable transpose, so
+/// this one is AVX intrinsics, with a scalar fallback).
 STATICNET_GEMM_INLINE void transpose8x8_rows(const float* const* rows, float* dst, ptrdiff_t ld) noexcept {
 #if defined(STATICNET_GEMM_TRANSPOSE8)
   const __m256 r0 = _mm256_loadu_ps(rows[0]), r1 = _mm256_loadu_ps(rows[1]), r2 = _mm256_loadu_ps(rows[2]),
@@ -258,6 +237,13 @@ STATICNET_GEMM_INLINE void transpose8x8_rows(const float* const* rows, float* ds
   for (int r = 0; r < 8; ++r)
     for (int c = 0; c < 8; ++c) dst[c * ld + r] = rows[r][c];
 #endif
+}
+
+/// dst[c * ld + r] = src[r * ls + c] for an 8 x 8 block (rows ls floats apart).
+STATICNET_GEMM_INLINE void transpose8x8(const float* src, ptrdiff_t ls, float* dst, ptrdiff_t ld) noexcept {
+  const float* rows[8] = {src,          src + ls,     src + 2 * ls, src + 3 * ls,
+                          src + 4 * ls, src + 5 * ls, src + 6 * ls, src + 7 * ls};
+  transpose8x8_rows(rows, dst, ld);
 }
 
 /// Packs op(A)[i0 .. i0+mc) x [p0 .. p0+kc) into MR-row micro-panels:
@@ -449,23 +435,32 @@ constexpr auto make_kernel_table(std::integer_sequence<int, Rs...>, std::integer
 inline constexpr auto kernels = make_kernel_table(std::make_integer_sequence<int, MR>{},
                                                   std::make_integer_sequence<int, NV>{});
 
-/// C[mc x nc] (+)= packed A block (mc x kc) * packed B block (kc x nc).
-inline void macro_kernel(int mc, int nc, int kc, const float* ap, const float* bp, float* c, int ldc,
-                         bool beta) noexcept {
+/// The register tiles of a packed A block (mc x kc) times a packed B block
+/// (kc x nc): f(ir, jr, mr, nr, nv, a, b) for each MR x NR tile at rows ir,
+/// columns jr (mr x nr of it inside the block, nv vectors wide), with a / b
+/// its micro-panels. B micro-panels in the outer loop: each stays in L1
+/// while the A micro-panels stream past it.
+template <class F>
+STATICNET_GEMM_INLINE void for_each_tile(int mc, int nc, int kc, const float* ap, const float* bp, F&& f) noexcept {
   for (int jr = 0; jr < nc; jr += NR) {
     const int nr = std::min(NR, nc - jr);
     const int nv = (nr + W - 1) / W;
     const float* b = bp + static_cast<ptrdiff_t>(jr) * kc;
-    for (int ir = 0; ir < mc; ir += MR) {
-      const int mr = std::min(MR, mc - ir);
-      const float* a = ap + static_cast<ptrdiff_t>(ir) * kc;
-      float* cij = c + static_cast<ptrdiff_t>(ir) * ldc + jr;
-      if (mr == MR && nr == NR)
-        micro_kernel<MR, NV>(kc, a, b, cij, ldc, nr, beta);
-      else
-        kernels.f[mr - 1][nv - 1](kc, a, b, cij, ldc, nr, beta);
-    }
+    for (int ir = 0; ir < mc; ir += MR)
+      f(ir, jr, std::min(MR, mc - ir), nr, nv, ap + static_cast<ptrdiff_t>(ir) * kc, b);
   }
+}
+
+/// C[mc x nc] (+)= packed A block (mc x kc) * packed B block (kc x nc).
+inline void macro_kernel(int mc, int nc, int kc, const float* ap, const float* bp, float* c, int ldc,
+                         bool beta) noexcept {
+  for_each_tile(mc, nc, kc, ap, bp, [&](int ir, int jr, int mr, int nr, int nv, const float* a, const float* b) {
+    float* cij = c + static_cast<ptrdiff_t>(ir) * ldc + jr;
+    if (mr == MR && nr == NR)
+      micro_kernel<MR, NV>(kc, a, b, cij, ldc, nr, beta);
+    else
+      kernels.f[mr - 1][nv - 1](kc, a, b, cij, ldc, nr, beta);
+  });
 }
 
 /// The Goto loop nest with the op(B) packing and the macro step supplied by the
@@ -502,20 +497,13 @@ void blocked(trans ta, int M, int N, int K, const float* A, int lda, Pack&& pack
 template <class Sink>
 void macro_kernel_sink(int i0, int mc, int j0, int nc, int kc, const float* ap, const float* bp, Sink& sink) noexcept {
   alignas(64) float tile[MR * NR];
-  for (int jr = 0; jr < nc; jr += NR) {
-    const int nr = std::min(NR, nc - jr);
-    const int nv = (nr + W - 1) / W;
-    const float* b = bp + static_cast<ptrdiff_t>(jr) * kc;
-    for (int ir = 0; ir < mc; ir += MR) {
-      const int mr = std::min(MR, mc - ir);
-      const float* a = ap + static_cast<ptrdiff_t>(ir) * kc;
-      if (mr == MR && nv == NV)
-        micro_kernel<MR, NV>(kc, a, b, tile, NR, NR, false);
-      else
-        kernels.f[mr - 1][nv - 1](kc, a, b, tile, NR, nv * W, false);
-      sink(i0 + ir, mr, j0 + jr, nr, static_cast<const float*>(tile));
-    }
-  }
+  for_each_tile(mc, nc, kc, ap, bp, [&](int ir, int jr, int mr, int nr, int nv, const float* a, const float* b) {
+    if (mr == MR && nv == NV)
+      micro_kernel<MR, NV>(kc, a, b, tile, NR, NR, false);
+    else
+      kernels.f[mr - 1][nv - 1](kc, a, b, tile, NR, nv * W, false);
+    sink(i0 + ir, mr, j0 + jr, nr, static_cast<const float*>(tile));
+  });
 }
 
 }  // namespace gemm_detail
