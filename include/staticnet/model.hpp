@@ -232,9 +232,13 @@ class Model {
     }
     return t;
   }();
-  static constexpr bool bn_stats_ready(std::size_t i) noexcept {
-    return i >= 1 && (stats_for_bn[i - 1] == static_cast<int>(i) || (i >= 2 && stats_for_bn[i - 2] == static_cast<int>(i)));
-  }
+  /// bn_stats_ready[i]: the BatchNorm at row i takes its statistics from its conv (stats_for_bn).
+  static constexpr std::array<bool, op_count> bn_stats_ready = [] {
+    std::array<bool, op_count> t{};
+    for (const int i : stats_for_bn)
+      if (i >= 0) t[static_cast<std::size_t>(i)] = true;
+    return t;
+  }();
   /// Whether the layer at row i applies a ReLU that follows it (relu_into_conv / relu_after_bn).
   static constexpr bool applies_next_relu(std::size_t i) noexcept {
     return i + 1 < op_count && (relu_into_conv[i + 1] || relu_after_bn[i + 1]);
@@ -536,7 +540,7 @@ class Model {
         floats = std::max(floats, cpu::conv_scratch_floats(detail::conv_geometry(plan.rows[i]), MaxBatch, threads));
       else if (plan.rows[i].desc.kind == op_kind::batchnorm)
         floats = std::max(floats, cpu::batchnorm_scratch_floats(MaxBatch, plan.rows[i].in.c));
-      if (bn_stats_ready(i)) stats = std::max(stats, 2 * static_cast<std::size_t>(MaxBatch) * plan.rows[i].in.c);
+      if (bn_stats_ready[i]) stats = std::max(stats, 2 * static_cast<std::size_t>(MaxBatch) * plan.rows[i].in.c);
     }
     // The plane statistics a conv hands to its BatchNorm come after every
     // kernel's own scratch, so neither kernel overwrites them.
@@ -580,7 +584,7 @@ class Model {
         if (training_)
           cpu::batchnorm_forward_train(n, r.in.c, hw, x, p, p + r.in.c, y, saved(e), saved(e) + r.in.c, b,
                                        b + r.in.c, bn_momentum, bn_eps, scratch(), applies_next_relu(i),
-                                       bn_stats_ready(i) ? plane_stats() : nullptr);
+                                       bn_stats_ready[i] ? plane_stats() : nullptr);
         else
           cpu::batchnorm_forward_eval(n, r.in.c, hw, x, p, p + r.in.c, b, b + r.in.c, bn_eps, y,
                                       applies_next_relu(i));

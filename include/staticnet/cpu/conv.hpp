@@ -80,6 +80,9 @@ inline bool is_identity_col(const conv_geom& g) noexcept {
          g.w_out == g.w_in;
 }
 
+/// No padding: the input planes (and dx's) are their own padded planes.
+inline bool is_unpadded(const conv_geom& g) noexcept { return g.ph == 0 && g.pw == 0; }
+
 inline std::size_t dw_floats(const conv_geom& g) noexcept;       // below, with the depthwise kernels
 inline std::size_t dw_slot_floats(const conv_geom& g) noexcept;  // ditto
 
@@ -101,7 +104,7 @@ struct padded_geom {
 /// Floats of one thread's padded-plane buffer (two of them per slot: x and dx; none
 /// without padding, where the planes themselves serve).
 inline std::size_t pad_floats(const conv_geom& g) noexcept {
-  return is_identity_col(g) || (g.ph == 0 && g.pw == 0) ? 0 : padded_geom(g).floats(g);
+  return is_identity_col(g) || is_unpadded(g) ? 0 : padded_geom(g).floats(g);
 }
 
 /// Floats of one thread's partial weight (and bias) gradient.
@@ -647,12 +650,12 @@ inline void scatter_cols(const implicit_cols& ic, float* pad, int i0, int mr, in
   }
 }
 
-/// dW[M x K] (+)= dy[M x positions j0 ..] * columns^T, the columns implicit in pad.
-inline void gemm_dy_colsT(const implicit_cols& ic, const float* pad, int M, int K, int j0, int cols, const float* dy,
-                          int ld_dy, float* dw, float* buf, bool accumulate) noexcept {
+/// dW[M x K] (+)= dy[M x P] * columns^T (all P positions), the columns implicit in pad.
+inline void gemm_dy_colsT(const implicit_cols& ic, const float* pad, int M, int K, int P, const float* dy, float* dw,
+                          float* buf, bool accumulate) noexcept {
   gemm_detail::blocked(
-      trans::no, M, K, cols, dy + j0, ld_dy,
-      [&](int k0, int nc, int q0, int kc, float* dst) { pack_cols_t(ic, pad, k0, nc, j0 + q0, kc, dst); },
+      trans::no, M, K, P, dy, P,
+      [&](int k0, int nc, int q0, int kc, float* dst) { pack_cols_t(ic, pad, k0, nc, q0, kc, dst); },
       [&](int i, int mc, int k0, int nc, int kc, const float* ap, const float* bp, bool beta) {
         gemm_detail::macro_kernel(mc, nc, kc, ap, bp, dw + static_cast<idx>(i) * K + k0, K, beta);
       },
@@ -675,6 +678,26 @@ inline void gemm_wT_dy_scatter(const implicit_cols& ic, float* pad, int M, const
       buf, false);
 }
 
+/// The padded planes of `channels` input planes at x: x itself when
+/// unpadded, else their copy built in pad.
+inline const float* padded_input(const conv_geom& g, const implicit_cols& ic, const float* x, int channels,
+                                 float* pad) noexcept {
+  if (is_unpadded(g)) return x;
+  pad_planes(g, ic.pg, x, channels, pad);
+  return pad;
+}
+
+/// dx planes of `channels` channels (overwritten) = col2im(w^T * dy) for the
+/// tap rows [0, M) of w (those channels' rows), through the padded planes in
+/// pad (unpadded: straight into dx).
+inline void data_grad(const conv_geom& g, const implicit_cols& ic, int channels, int M, const float* w, int ldw,
+                      int c_out, const float* dy, int P, float* pad, float* dx, float* buf) noexcept {
+  float* dst = is_unpadded(g) ? dx : pad;
+  fill(dst, channels * ic.pg.plane, 0.0f);
+  gemm_wT_dy_scatter(ic, dst, M, w, ldw, c_out, dy, P, buf);
+  if (dst == pad) unpad_planes(g, ic.pg, pad, channels, dx);
+}
+
 inline void gemm_forward(const conv_geom& g, int n, const float* x, const float* w, const float* bias, float* y,
                          float* scratch, bool relu, float* stats) {
   const bool identity = is_identity_col(g);
@@ -682,7 +705,6 @@ inline void gemm_forward(const conv_geom& g, int n, const float* x, const float*
   const int K = cg_in * g.kh * g.kw, P = g.h_out * g.w_out;
   const idx in_plane = static_cast<idx>(g.h_in) * g.w_in;
   const implicit_cols ic(g);
-  const bool unpadded = g.ph == 0 && g.pw == 0;  // the input planes are their own padded planes
   const std::size_t slot = slot_floats(g), pf = pad_floats(g);
   const int parts = parts_per_image(n, g.h_out);
   run_slots(n * parts, [&](int t, int ib, int ie) {
@@ -702,8 +724,7 @@ inline void gemm_forward(const conv_geom& g, int n, const float* x, const float*
         if (identity) {
           gemm(trans::no, trans::no, cg_out, cols, K, wg, K, xg + p0, P, yg, P, bias != nullptr);
         } else {
-          const float* src = unpadded ? xg : padx;
-          if (!unpadded) pad_planes(g, ic.pg, xg, cg_in, padx);
+          const float* src = padded_input(g, ic, xg, cg_in, padx);
           gemm_detail::blocked(
               trans::no, cg_out, cols, K, wg, K,
               [&](int j0, int nc, int q0, int kc, float* dst) { pack_cols(ic, src, p0 + j0, nc, q0, kc, dst); },
@@ -759,11 +780,7 @@ inline void gemm_backward_data(const conv_geom& g, int n, const float* dy, const
           gemm(trans::yes, trans::no, k1 - k0, P, cg_out, wg + k0, K, dyg, P, dxg + lc0 * in_plane, P, false);
           continue;
         }
-        // Unpadded, dx's planes are their own padded planes: the scatter goes straight there.
-        float* dst = g.ph == 0 && g.pw == 0 ? dxg + lc0 * in_plane : paddx;
-        fill(dst, (lc1 - lc0) * ic.pg.plane, 0.0f);
-        gemm_wT_dy_scatter(ic, dst, k1 - k0, wg + k0, K, cg_out, dyg, P, buf);
-        if (dst == paddx) unpad_planes(g, ic.pg, paddx, lc1 - lc0, dxg + lc0 * in_plane);
+        data_grad(g, ic, lc1 - lc0, k1 - k0, wg + k0, K, cg_out, dyg, P, paddx, dxg + lc0 * in_plane, buf);
       }
     }
   });
@@ -810,15 +827,8 @@ inline void gemm_backward(const conv_geom& g, int n, const float* x, const float
           if (dxg) gemm(trans::yes, trans::no, K, P, cg_out, wg, K, dyg, P, dxg, P, false);
           continue;
         }
-        // Unpadded, the input planes and dx's planes are their own padded planes.
-        const bool unpadded = g.ph == 0 && g.pw == 0;
-        if (!unpadded) pad_planes(g, ic.pg, xg, cg_in, padx);
-        gemm_dy_colsT(ic, unpadded ? xg : padx, cg_out, K, 0, P, dyg, P, dwg, buf, img > ib);
-        if (!dxg) continue;
-        float* dst = unpadded ? dxg : paddx;
-        fill(dst, cg_in * ic.pg.plane, 0.0f);
-        gemm_wT_dy_scatter(ic, dst, K, wg, K, cg_out, dyg, P, buf);
-        if (!unpadded) unpad_planes(g, ic.pg, paddx, cg_in, dxg);
+        gemm_dy_colsT(ic, padded_input(g, ic, xg, cg_in, padx), cg_out, K, P, dyg, dwg, buf, img > ib);
+        if (dxg) data_grad(g, ic, cg_in, K, wg, K, cg_out, dyg, P, paddx, dxg, buf);
       }
       if (dbt)
         for (int oc = 0; oc < g.c_out; ++oc) {
