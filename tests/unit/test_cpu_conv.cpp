@@ -360,13 +360,17 @@ struct threads_guard {
 };
 
 TEST(CpuConv, ScratchSize) {
-  // Depthwise, per thread: three padded 12 x 12 planes (the input's, dy's
-  // with 26 zeros in front, the input gradient's) and a partial weight and
-  // bias gradient, each rounded up to 16 floats; nothing that grows with the batch.
+  // Depthwise, per thread: three padded planes of 12 rows (the input's, dy's
+  // with 2 rows + 2 zeros in front, the input gradient's) and a partial weight
+  // and bias gradient, each rounded up to 16 floats; nothing that grows with
+  // the batch. A row is the 10 outputs rounded up to whole vectors, plus 2.
+  const auto round16 = [](std::size_t n) { return (n + 15) / 16 * 16; };
+  const std::size_t vw = xsimd::batch<float>::size, row = (10 + vw - 1) / vw * vw + 2;
+  const std::size_t planes = round16(3 * 12 * row + 2 * row + 2);
   conv_geom dw{8, 10, 10, 8, 10, 10, 3, 3, 1, 1, 1, 1, 1, 1, 8};
-  EXPECT_EQ(cpu::conv_scratch_floats(dw, 4, 2), 2u * (464 + 80 + 16));
+  EXPECT_EQ(cpu::conv_scratch_floats(dw, 4, 2), 2u * (planes + 80 + 16));
   conv_geom dw_wide{64, 10, 10, 128, 10, 10, 3, 3, 1, 1, 1, 1, 1, 1, 64};
-  EXPECT_EQ(cpu::conv_scratch_floats(dw_wide, 4, 2), 2u * (464 + 128 * 9 + 128));
+  EXPECT_EQ(cpu::conv_scratch_floats(dw_wide, 4, 2), 2u * (planes + 128 * 9 + 128));
   EXPECT_EQ(cpu::conv_scratch_floats(dw_wide, 128, 2), cpu::conv_scratch_floats(dw_wide, 4, 2));
   // Pointwise: no column matrix, only a partial weight + bias gradient per thread.
   conv_geom pw{8, 10, 10, 16, 10, 10, 1, 1, 1, 1, 0, 0, 1, 1, 1};
@@ -375,7 +379,6 @@ TEST(CpuConv, ScratchSize) {
   // their gradient, the GEMM's packing buffer, and the partial gradients.
   conv_geom g{8, 10, 10, 16, 10, 10, 3, 3, 1, 1, 1, 1, 1, 1, 2};
   const std::size_t one = cpu::conv_scratch_floats(g, 4, 1);
-  const auto round16 = [](std::size_t n) { return (n + 15) / 16 * 16; };
   EXPECT_EQ(one, 2 * round16(4 * 12 * 12) + round16(cpu::gemm_detail::pack_floats(100)) + 16 * 36 + 16);
   EXPECT_EQ(cpu::conv_scratch_floats(g, 4, 3), 3 * one);
   // The column matrix is never built: a wide conv (576 x 1024 columns) needs
