@@ -329,7 +329,10 @@ bn_ref naive_bn_train(int n, int c, int hw, const fvec& x, const fvec& gamma, co
 }  // namespace
 
 // Both BatchNorm paths: channel by channel (no scratch) and image by image
-// (with the per-plane scratch the engine passes).
+// (with the per-plane scratch the engine passes; the backward then still goes
+// channel by channel while a channel's x and dy planes fit in
+// layer_detail::bn_l2_bytes, which BackwardIsTheSameChannelByChannelAndImageByImage
+// crosses).
 class CpuBatchNormPaths : public ::testing::TestWithParam<bool> {
  protected:
   /// NaN-filled scratch of the documented size when the parameter is true, else null.
@@ -435,6 +438,30 @@ TEST_P(CpuBatchNormPaths, StreamedOutputsEqualCachedOnes) {
     EXPECT_TRUE(std::equal(streamed, streamed + size, cached)) << "backward, relu " << relu;
     EXPECT_EQ(dg1, dg2);
     EXPECT_EQ(db1, db2);
+  }
+}
+
+TEST(CpuBatchNorm, BackwardIsTheSameChannelByChannelAndImageByImage) {
+  // With scratch, a channel whose x and dy planes exceed bn_l2_bytes goes image by
+  // image (two passes in memory order), below it channel by channel (summed, then
+  // read again from cache); without scratch always channel by channel. Same sums
+  // in the same order: the same bits, for every ReLU fusion.
+  const int n = 3, c = 3, hw = 50000;
+  ASSERT_GT(std::size_t{n} * hw * 2 * sizeof(float), cpu::layer_detail::bn_l2_bytes);
+  const std::size_t size = static_cast<std::size_t>(n) * c * hw;
+  const fvec x = random_vec(size, 41, -2.0f, 3.0f), dy = random_vec(size, 42), gamma = random_vec(c, 43, 0.5f, 1.5f),
+             beta = random_vec(c, 44), mean = random_vec(c, 45, -0.5f, 0.5f), invstd = random_vec(c, 46, 0.5f, 2.0f);
+  fvec scratch(cpu::batchnorm_scratch_floats(n, c), std::numeric_limits<float>::quiet_NaN());
+  for (auto mode : {cpu::bn_relu::none, cpu::bn_relu::input, cpu::bn_relu::output}) {
+    fvec dx1(size), dg1(c), db1(c), dx2(size), dg2(c), db2(c);
+    cpu::batchnorm_backward(n, c, hw, x.data(), dy.data(), gamma.data(), mean.data(), invstd.data(), dx1.data(),
+                            dg1.data(), db1.data(), mode, scratch.data(), beta.data());
+    cpu::batchnorm_backward(n, c, hw, x.data(), dy.data(), gamma.data(), mean.data(), invstd.data(), dx2.data(),
+                            dg2.data(), db2.data(), mode, nullptr, beta.data());
+    EXPECT_EQ(dx1, dx2) << static_cast<int>(mode);
+    EXPECT_EQ(dg1, dg2) << static_cast<int>(mode);
+    EXPECT_EQ(db1, db2) << static_cast<int>(mode);
+    EXPECT_NE(db1[0], 0.0f);
   }
 }
 
