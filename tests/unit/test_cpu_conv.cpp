@@ -438,11 +438,15 @@ TEST(CpuConv, BlockEdgesOfTheImplicitColumnsMatchReference) {
   // packed B block holds (41 x 40 = 1640) and than one K block of the weight
   // gradient (256); tap rows not a multiple of 8 (27, the transposing packer's
   // scalar edge); more output channels than one K block of the data gradient
-  // (260, whose blocks the scatter adds up); rows narrower than a SIMD vector.
+  // (260, whose blocks the scatter adds up); rows narrower than a SIMD vector;
+  // output rows of one to two vectors (24, 28: pack_runs, which panels made
+  // of such rows take, next to panels with shorter pieces that do not).
   threads_guard restore;
   std::mt19937 rng(11);
   const conv_case shapes[] = {
       {1, 3, 5, 41, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},
+      {2, 5, 9, 28, 28, 3, 3, 1, 1, 0, 0, 2, 2, 1, false},
+      {1, 4, 6, 12, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},
       {2, 32, 9, 20, 19, 3, 3, 1, 1, 2, 2, 2, 2, 1, false},
       {1, 2, 260, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, false},
       {2, 3, 4, 13, 11, 3, 3, 2, 3, 1, 0, 1, 2, 1, true},

@@ -797,12 +797,52 @@ inline void copy_run(const float* src, float* dst, int n) noexcept {
 
 /// gemm_detail::pack_b for op(B) = the implicit columns (K x positions): the
 /// rows k [p0, p0+kc), the positions [j0, j0+nc), read from the planes at pad.
+/// pack_cols for a panel of R runs of vw to 2 vw positions each (output rows of
+/// 16 to 32 positions): per tap row, all 2 R vectors are loaded before any is
+/// stored (the first and last vector of each run, overlapping), so the loads
+/// from the planes overlap each other instead of waiting behind the stores.
+template <int R>
+inline void pack_runs(const implicit_cols& ic, const float* pad, const implicit_cols::run* r, int p0, int kc,
+                      float* dst) noexcept {
+  constexpr int NR = gemm_detail::NR;
+  idx first[R], last[R], at[R], end[R];
+  for (int q = 0; q < R; ++q) {
+    first[q] = r[q].base;
+    last[q] = r[q].base + r[q].len - vw;
+    at[q] = r[q].at;
+    end[q] = r[q].at + r[q].len - vw;
+  }
+  implicit_cols::tap_walker k(ic, p0);
+  for (int p = 0; p < kc; ++p, k.next()) {
+    float* d = dst + static_cast<idx>(p) * NR;
+    const float* src = pad + k.off;
+    batch v[2 * R];
+#pragma GCC unroll 8
+    for (int q = 0; q < R; ++q) {
+      v[2 * q] = batch::load_unaligned(src + first[q]);
+      v[2 * q + 1] = batch::load_unaligned(src + last[q]);
+    }
+#pragma GCC unroll 8
+    for (int q = 0; q < R; ++q) {
+      v[2 * q].store_unaligned(d + at[q]);
+      v[2 * q + 1].store_unaligned(d + end[q]);
+    }
+  }
+}
+
 inline void pack_cols(const implicit_cols& ic, const float* pad, int j0, int nc, int p0, int kc, float* dst) noexcept {
   constexpr int NR = gemm_detail::NR, GW = gemm_detail::W;
   implicit_cols::run r[NR];
   for (int jr = 0; jr < nc; jr += NR, dst += static_cast<idx>(NR) * kc) {
     const int nr = std::min(NR, nc - jr), filled = (nr + GW - 1) / GW * GW;
     const int nruns = ic.runs(j0 + jr, j0 + jr + nr, r);
+    if (nr == NR && nruns <= 3 &&
+        std::all_of(r, r + nruns, [](const implicit_cols::run& u) { return u.len >= vw && u.len <= 2 * vw; })) {
+      if (nruns == 1) pack_runs<1>(ic, pad, r, p0, kc, dst);
+      else if (nruns == 2) pack_runs<2>(ic, pad, r, p0, kc, dst);
+      else pack_runs<3>(ic, pad, r, p0, kc, dst);
+      continue;
+    }
     implicit_cols::tap_walker k(ic, p0);
     for (int p = 0; p < kc; ++p, k.next()) {
       float* d = dst + static_cast<idx>(p) * NR;
