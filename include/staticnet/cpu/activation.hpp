@@ -89,15 +89,19 @@ inline void chunked(std::size_t n, std::size_t grain, F&& fn) {
 /// Elements per parallel chunk for cheap streaming element-wise kernels.
 inline constexpr std::size_t elementwise_grain = std::size_t{1} << 16;
 
+/// Sum of p[0, n), over four vector accumulators (four dependency chains: a
+/// plane of a few hundred floats is summed at the adder's throughput, not its latency).
 inline float sum(const float* p, std::size_t n) noexcept {
-  vf a0(0.0f), a1(0.0f);
+  vf a0(0.0f), a1(0.0f), a2(0.0f), a3(0.0f);
   std::size_t i = 0;
-  for (; i + 2 * vlen <= n; i += 2 * vlen) {
+  for (; i + 4 * vlen <= n; i += 4 * vlen) {
     a0 += vf::load_unaligned(p + i);
     a1 += vf::load_unaligned(p + i + vlen);
+    a2 += vf::load_unaligned(p + i + 2 * vlen);
+    a3 += vf::load_unaligned(p + i + 3 * vlen);
   }
   for (; i + vlen <= n; i += vlen) a0 += vf::load_unaligned(p + i);
-  float s = xsimd::hadd(a0 + a1);
+  float s = xsimd::hadd((a0 + a1) + (a2 + a3));
   for (; i < n; ++i) s += p[i];
   return s;
 }
@@ -146,21 +150,24 @@ inline void fill(float* y, std::size_t n, float value) noexcept {
   for (; i < n; ++i) y[i] = value;
 }
 
-/// sum((p[i] - mean)^2).
+/// sum((p[i] - mean)^2), over four vector accumulators (as sum).
 inline float sum_sq_dev(const float* p, std::size_t n, float mean) noexcept {
   const vf vm(mean);
-  vf a0(0.0f), a1(0.0f);
+  vf a0(0.0f), a1(0.0f), a2(0.0f), a3(0.0f);
   std::size_t i = 0;
-  for (; i + 2 * vlen <= n; i += 2 * vlen) {
+  for (; i + 4 * vlen <= n; i += 4 * vlen) {
     const vf d0 = vf::load_unaligned(p + i) - vm, d1 = vf::load_unaligned(p + i + vlen) - vm;
+    const vf d2 = vf::load_unaligned(p + i + 2 * vlen) - vm, d3 = vf::load_unaligned(p + i + 3 * vlen) - vm;
     a0 = xsimd::fma(d0, d0, a0);
     a1 = xsimd::fma(d1, d1, a1);
+    a2 = xsimd::fma(d2, d2, a2);
+    a3 = xsimd::fma(d3, d3, a3);
   }
   for (; i + vlen <= n; i += vlen) {
     const vf d = vf::load_unaligned(p + i) - vm;
     a0 = xsimd::fma(d, d, a0);
   }
-  float s = xsimd::hadd(a0 + a1);
+  float s = xsimd::hadd((a0 + a1) + (a2 + a3));
   for (; i < n; ++i) s += (p[i] - mean) * (p[i] - mean);
   return s;
 }
@@ -170,6 +177,34 @@ inline float sum_sq_dev(const float* p, std::size_t n, float mean) noexcept {
 /// from cache, so no cancellation).
 inline void plane_stats_of(const float* p, std::size_t n, float& mean, float& m2) noexcept {
   mean = n ? sum(p, n) / static_cast<float>(n) : 0.0f;
+  m2 = sum_sq_dev(p, n, mean);
+}
+
+/// relu then plane_stats_of in two passes instead of three: the first applies
+/// max(v, 0) in place and sums what it stores (the same sums, in the same order,
+/// as sum() over the ReLU's output, so the same bits).
+inline void plane_stats_relu_of(float* p, std::size_t n, float& mean, float& m2) noexcept {
+  const vf zero(0.0f);
+  auto r = [&](std::size_t i) {
+    const vf v = vf::load_unaligned(p + i), y = xsimd::select(v < zero, zero, v);  // NaN propagates
+    y.store_unaligned(p + i);
+    return y;
+  };
+  vf a0(0.0f), a1(0.0f), a2(0.0f), a3(0.0f);
+  std::size_t i = 0;
+  for (; i + 4 * vlen <= n; i += 4 * vlen) {
+    a0 += r(i);
+    a1 += r(i + vlen);
+    a2 += r(i + 2 * vlen);
+    a3 += r(i + 3 * vlen);
+  }
+  for (; i + vlen <= n; i += vlen) a0 += r(i);
+  float s = xsimd::hadd((a0 + a1) + (a2 + a3));
+  for (; i < n; ++i) {
+    p[i] = p[i] < 0.0f ? 0.0f : p[i];
+    s += p[i];
+  }
+  mean = n ? s / static_cast<float>(n) : 0.0f;
   m2 = sum_sq_dev(p, n, mean);
 }
 

@@ -988,12 +988,17 @@ inline void gemm_forward(const conv_geom& g, int n, const float* x, const float*
         }
         // This image's output planes are still in cache: apply the ReLU and
         // take their statistics now.
-        if (relu) relu_rows(yg, cg_out, P, cols);
-        if (stats && parts == 1)
+        if (stats && parts == 1) {
           for (int oc = 0; oc < cg_out; ++oc) {
             const idx plane = static_cast<idx>(img) * g.c_out + grp * cg_out + oc;
-            plane_stats_of(yg + static_cast<idx>(oc) * P, P, stats[plane], stats[static_cast<idx>(n) * g.c_out + plane]);
+            float* yp = yg + static_cast<idx>(oc) * P;
+            float &mean = stats[plane], &m2 = stats[static_cast<idx>(n) * g.c_out + plane];
+            if (relu) layer_detail::plane_stats_relu_of(yp, P, mean, m2);
+            else plane_stats_of(yp, P, mean, m2);
           }
+        } else if (relu) {
+          relu_rows(yg, cg_out, P, cols);
+        }
       }
     }
   });
