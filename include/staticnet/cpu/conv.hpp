@@ -889,6 +889,22 @@ inline void pack_cols_t(const implicit_cols& ic, const float* pad, int j0, int n
   }
 }
 
+/// dst[0, n) += src[0, n) for the short runs of the scatter below: a run of at
+/// least a vector ends with a vector ending at n, overlapping the one before;
+/// it is loaded and summed before the others are stored, so the overlapped
+/// lanes are written twice with the same value (no scalar tail).
+inline void add_run(const float* src, float* dst, int n) noexcept {
+  if (n < vw) {
+    for (int i = 0; i < n; ++i) dst[i] += src[i];
+    return;
+  }
+  const batch last = batch::load_unaligned(dst + (n - vw)) + batch::load_unaligned(src + (n - vw));
+  int i = 0;
+  for (; i + vw <= n; i += vw)
+    (batch::load_unaligned(dst + i) + batch::load_unaligned(src + i)).store_unaligned(dst + i);
+  last.store_unaligned(dst + (n - vw));
+}
+
 /// The blocked product's sink for the data gradient: adds an mr x nr tile of
 /// columns (rows k from i0, positions from j0) into the padded planes at pad
 /// (col2im without the column matrix).
@@ -899,7 +915,7 @@ inline void scatter_cols(const implicit_cols& ic, float* pad, int i0, int mr, in
   implicit_cols::tap_walker k(ic, i0);
   for (int i = 0; i < mr; ++i, k.next()) {
     const float* t = tile + static_cast<idx>(i) * gemm_detail::NR;
-    for (int q = 0; q < nruns; ++q) add_to(t + r[q].at, pad + k.off + r[q].base, r[q].len);
+    for (int q = 0; q < nruns; ++q) add_run(t + r[q].at, pad + k.off + r[q].base, r[q].len);
   }
 }
 
