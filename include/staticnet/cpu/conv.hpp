@@ -151,11 +151,17 @@ using layer_detail::fill;
 using layer_detail::plane_stats_of;
 using layer_detail::sum;
 
-/// n floats from src to dst (short rows: an inline vector loop, not a library call).
+/// n floats from src to dst (short rows: an inline vector loop, not a library
+/// call; a row of a vector or more ends with a vector ending at n, overlapping
+/// the one before, instead of a scalar tail). src and dst must not overlap.
 inline void copy_row(const float* src, float* dst, idx n) noexcept {
+  if (n < vw) {
+    for (idx i = 0; i < n; ++i) dst[i] = src[i];
+    return;
+  }
   idx i = 0;
   for (; i + vw <= n; i += vw) batch::load_unaligned(src + i).store_unaligned(dst + i);
-  for (; i < n; ++i) dst[i] = src[i];
+  if (i < n) batch::load_unaligned(src + (n - vw)).store_unaligned(dst + (n - vw));
 }
 
 /// Rows r in [0, rows) of len floats at y + r * ld: max(v, 0) in place (NaN propagates).
@@ -783,17 +789,6 @@ struct implicit_cols {
   }
 };
 
-/// dst[0, n) = src[0, n); rows of a packed panel: n is at most a few vectors,
-/// and a ragged end is one more full vector that overlaps the previous one.
-inline void copy_run(const float* src, float* dst, int n) noexcept {
-  if (n < vw) {
-    for (int i = 0; i < n; ++i) dst[i] = src[i];
-    return;
-  }
-  int i = 0;
-  for (; i + vw <= n; i += vw) batch::load_unaligned(src + i).store_unaligned(dst + i);
-  if (i < n) batch::load_unaligned(src + (n - vw)).store_unaligned(dst + (n - vw));
-}
 
 /// gemm_detail::pack_b for op(B) = the implicit columns (K x positions): the
 /// rows k [p0, p0+kc), the positions [j0, j0+nc), read from the planes at pad.
@@ -847,7 +842,7 @@ inline void pack_cols(const implicit_cols& ic, const float* pad, int j0, int nc,
     for (int p = 0; p < kc; ++p, k.next()) {
       float* d = dst + static_cast<idx>(p) * NR;
       const float* src = pad + k.off;
-      for (int q = 0; q < nruns; ++q) copy_run(src + r[q].base, d + r[q].at, r[q].len);
+      for (int q = 0; q < nruns; ++q) copy_row(src + r[q].base, d + r[q].at, r[q].len);
       for (int c = nr; c < filled; ++c) d[c] = 0.0f;  // the lanes of a ragged last vector stay finite
     }
   }
