@@ -15,11 +15,14 @@
 // Three paths, picked from the geometry:
 //   * depthwise (groups == c_in > 1, c_out a multiple of c_in): direct xsimd
 //     kernels. Each input plane is zero-padded and split into sh x sw stride
-//     phases, after which every tap is a contiguous run of a flat output
-//     index, so any stride / dilation / padding and small planes vectorise
-//     alike. Backward-data is a correlation with the flipped kernel in the
-//     same phase space; backward-weights dot products. Scratch: about
-//     (sh*sw + 2) padded planes per thread.
+//     phases, after which every tap of an output row is a contiguous run, so
+//     any stride / dilation / padding vectorises, row by row straight into
+//     the output. Backward-data is a correlation with the flipped kernel in
+//     the same phase space; backward-weights dot products. 3x3 kernels with
+//     stride 1 and vertical dilation 1 or 2 take row-blocked kernels
+//     (conv_rows, dots_rows) that load each input vector once for all the
+//     output rows that read it. Scratch: about (sh*sw + 2) padded planes per
+//     thread.
 //   * pointwise (1x1, stride 1, no padding; any groups): gemm straight on the
 //     input planes, no im2col.
 //   * everything else: implicit im2col. Each image's input planes (of one
