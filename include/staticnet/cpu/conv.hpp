@@ -62,6 +62,13 @@
 #include "gemm.hpp"
 #include "parallel.hpp"
 
+// The row kernels' helpers must inline, or their accumulators leave the registers.
+#if defined(__GNUC__)
+#define STATICNET_CONV_INLINE inline __attribute__((always_inline))
+#else
+#define STATICNET_CONV_INLINE inline
+#endif
+
 namespace staticnet::cpu {
 
 /// The geometry of one 2-D convolution (per image; the batch size is a call argument).
@@ -329,6 +336,28 @@ inline batch in_register(batch v) noexcept {
 #endif
 }
 
+/// For the column block [c, c + vw) of NR rows of a KH x KW correlation with
+/// vertical dilation DH over rows of src at stride src_ld: loads each source
+/// vector once (rows r + ky*DH, columns shifted by kx*dw) and calls
+/// use(j, ky*KW + kx, v) for every output row j in [0, NR) and tap that reads
+/// it. Fully unrolled, so j and the tap are constants in the caller's lambda.
+template <int KH, int KW, int DH, int NR, class Use>
+STATICNET_CONV_INLINE void for_each_tap_use(const float* src, idx src_ld, int dw, idx c, Use&& use) noexcept {
+#pragma GCC unroll 16
+  for (int ir = 0; ir < NR + (KH - 1) * DH; ++ir) {
+    const float* row = src + static_cast<idx>(ir) * src_ld + c;
+#pragma GCC unroll 16
+    for (int kx = 0; kx < KW; ++kx) {
+      const batch v = in_register(batch::load_unaligned(row + static_cast<idx>(kx) * dw));
+#pragma GCC unroll 16
+      for (int ky = 0; ky < KH; ++ky) {
+        const int j = ir - ky * DH;
+        if (j >= 0 && j < NR) use(j, ky * KW + kx, v);
+      }
+    }
+  }
+}
+
 /// Rows r in [0, NR) of one column block [c, c + vw): dst[r*dst_ld + c + i] =
 /// init + sum over (ky, kx) of wt[ky*KW + kx] * src[(r + ky*DH)*src_ld + kx*dw + c + i],
 /// then max(., 0) when relu. Each source row vector is loaded once per kx and
@@ -344,19 +373,10 @@ inline void conv_row_block(float* dst, idx dst_ld, const float* src, idx src_ld,
     acc[j][0] = init;
     acc[j][1] = batch(0.0f);
   }
-#pragma GCC unroll 16
-  for (int ir = 0; ir < NR + (KH - 1) * DH; ++ir) {
-    const float* row = src + static_cast<idx>(ir) * src_ld + c;
-#pragma GCC unroll 16
-    for (int kx = 0; kx < KW; ++kx) {
-      const batch v = in_register(batch::load_unaligned(row + static_cast<idx>(kx) * dw));
-#pragma GCC unroll 16
-      for (int ky = 0; ky < KH; ++ky) {
-        const int j = ir - ky * DH;
-        if (j >= 0 && j < NR) acc[j][ky % 2] = xsimd::fma(w[ky * KW + kx], v, acc[j][ky % 2]);
-      }
-    }
-  }
+  for_each_tap_use<KH, KW, DH, NR>(src, src_ld, dw, c, [&](int j, int t, const batch& v) {
+    const int chain = t / KW % 2;  // even or odd ky
+    acc[j][chain] = xsimd::fma(w[t], v, acc[j][chain]);
+  });
   const batch zero(0.0f);
 #pragma GCC unroll 16
   for (int j = 0; j < NR; ++j) {
@@ -414,19 +434,8 @@ inline void dots_row_block(const float* d, idx d_ld, const float* p, idx p_ld, i
   batch dv[NR];
 #pragma GCC unroll 16
   for (int j = 0; j < NR; ++j) dv[j] = in_register(batch::load_unaligned(d + static_cast<idx>(j) * d_ld + c));
-#pragma GCC unroll 16
-  for (int ir = 0; ir < NR + (KH - 1) * DH; ++ir) {
-    const float* row = p + static_cast<idx>(ir) * p_ld + c;
-#pragma GCC unroll 16
-    for (int kx = 0; kx < KW; ++kx) {
-      const batch v = in_register(batch::load_unaligned(row + static_cast<idx>(kx) * dw));
-#pragma GCC unroll 16
-      for (int ky = 0; ky < KH; ++ky) {
-        const int j = ir - ky * DH;
-        if (j >= 0 && j < NR) acc[ky * KW + kx] = xsimd::fma(dv[j], v, acc[ky * KW + kx]);
-      }
-    }
-  }
+  for_each_tap_use<KH, KW, DH, NR>(p, p_ld, dw, c,
+                                   [&](int j, int t, const batch& v) { acc[t] = xsimd::fma(dv[j], v, acc[t]); });
 }
 
 /// out[ky*KW + kx] += sum over r < rows, i < len of D[r*ld + i] * P[(r + ky*DH)*ld + kx*dw + i],
@@ -1189,3 +1198,5 @@ inline void conv2d_backward(const conv_geom& g, int n, const float* x, const flo
 }
 
 }  // namespace staticnet::cpu
+
+#undef STATICNET_CONV_INLINE
