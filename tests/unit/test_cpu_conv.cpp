@@ -360,13 +360,14 @@ struct threads_guard {
 };
 
 TEST(CpuConv, ScratchSize) {
-  // Depthwise, per thread: three padded planes of 12 rows (the input's, dy's
-  // with 2 rows + 2 zeros in front, the input gradient's) and a partial weight
-  // and bias gradient, each rounded up to 16 floats; nothing that grows with
-  // the batch. A row is the 10 outputs rounded up to whole vectors, plus 2.
+  // Depthwise, per thread: two padded planes of 12 rows (the input's, dy's
+  // with 2 rows + 2 zeros in front; stride 1 needs no input-gradient planes)
+  // and a partial weight and bias gradient, each rounded up to 16 floats;
+  // nothing that grows with the batch. A row is the 10 outputs rounded up to
+  // whole vectors, plus 2.
   const auto round16 = [](std::size_t n) { return (n + 15) / 16 * 16; };
   const std::size_t vw = xsimd::batch<float>::size, row = (10 + vw - 1) / vw * vw + 2;
-  const std::size_t planes = round16(3 * 12 * row + 2 * row + 2);
+  const std::size_t planes = round16(2 * 12 * row + 2 * row + 2);
   conv_geom dw{8, 10, 10, 8, 10, 10, 3, 3, 1, 1, 1, 1, 1, 1, 8};
   EXPECT_EQ(cpu::conv_scratch_floats(dw, 4, 2), 2u * (planes + 80 + 16));
   conv_geom dw_wide{64, 10, 10, 128, 10, 10, 3, 3, 1, 1, 1, 1, 1, 1, 64};

@@ -89,21 +89,29 @@ inline void chunked(std::size_t n, std::size_t grain, F&& fn) {
 /// Elements per parallel chunk for cheap streaming element-wise kernels.
 inline constexpr std::size_t elementwise_grain = std::size_t{1} << 16;
 
-/// Sum of p[0, n), over four vector accumulators (four dependency chains: a
-/// plane of a few hundred floats is summed at the adder's throughput, not its latency).
-inline float sum(const float* p, std::size_t n) noexcept {
+/// The sum of the vectors vec(i) at i = 0, vlen, ... and the scalars one(i)
+/// after them, over four vector accumulators (four dependency chains: a plane
+/// of a few hundred floats is summed at the adder's throughput, not its
+/// latency). sum and plane_stats_relu_of share this order, hence their bits.
+template <class Vec, class One>
+inline float sum_in_order(std::size_t n, Vec&& vec, One&& one) noexcept {
   vf a0(0.0f), a1(0.0f), a2(0.0f), a3(0.0f);
   std::size_t i = 0;
   for (; i + 4 * vlen <= n; i += 4 * vlen) {
-    a0 += vf::load_unaligned(p + i);
-    a1 += vf::load_unaligned(p + i + vlen);
-    a2 += vf::load_unaligned(p + i + 2 * vlen);
-    a3 += vf::load_unaligned(p + i + 3 * vlen);
+    a0 += vec(i);
+    a1 += vec(i + vlen);
+    a2 += vec(i + 2 * vlen);
+    a3 += vec(i + 3 * vlen);
   }
-  for (; i + vlen <= n; i += vlen) a0 += vf::load_unaligned(p + i);
+  for (; i + vlen <= n; i += vlen) a0 += vec(i);
   float s = xsimd::hadd((a0 + a1) + (a2 + a3));
-  for (; i < n; ++i) s += p[i];
+  for (; i < n; ++i) s += one(i);
   return s;
+}
+
+/// Sum of p[0, n).
+inline float sum(const float* p, std::size_t n) noexcept {
+  return sum_in_order(n, [p](std::size_t i) { return vf::load_unaligned(p + i); }, [p](std::size_t i) { return p[i]; });
 }
 
 /// max over p[0, n), n >= 1 (NaN propagates through the subsequent exp-sum).
@@ -181,29 +189,18 @@ inline void plane_stats_of(const float* p, std::size_t n, float& mean, float& m2
 }
 
 /// relu then plane_stats_of in two passes instead of three: the first applies
-/// max(v, 0) in place and sums what it stores (the same sums, in the same order,
-/// as sum() over the ReLU's output, so the same bits).
+/// max(v, 0) in place and sums what it stores (sum's order over the ReLU's
+/// output, so the same bits as relu then plane_stats_of).
 inline void plane_stats_relu_of(float* p, std::size_t n, float& mean, float& m2) noexcept {
   const vf zero(0.0f);
-  auto r = [&](std::size_t i) {
-    const vf v = vf::load_unaligned(p + i), y = xsimd::select(v < zero, zero, v);  // NaN propagates
-    y.store_unaligned(p + i);
-    return y;
-  };
-  vf a0(0.0f), a1(0.0f), a2(0.0f), a3(0.0f);
-  std::size_t i = 0;
-  for (; i + 4 * vlen <= n; i += 4 * vlen) {
-    a0 += r(i);
-    a1 += r(i + vlen);
-    a2 += r(i + 2 * vlen);
-    a3 += r(i + 3 * vlen);
-  }
-  for (; i + vlen <= n; i += vlen) a0 += r(i);
-  float s = xsimd::hadd((a0 + a1) + (a2 + a3));
-  for (; i < n; ++i) {
-    p[i] = p[i] < 0.0f ? 0.0f : p[i];
-    s += p[i];
-  }
+  const float s = sum_in_order(
+      n,
+      [&](std::size_t i) {
+        const vf v = vf::load_unaligned(p + i), y = xsimd::select(v < zero, zero, v);  // NaN propagates
+        y.store_unaligned(p + i);
+        return y;
+      },
+      [p](std::size_t i) { return p[i] = p[i] < 0.0f ? 0.0f : p[i]; });
   mean = n ? s / static_cast<float>(n) : 0.0f;
   m2 = sum_sq_dev(p, n, mean);
 }

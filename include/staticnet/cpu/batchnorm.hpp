@@ -76,11 +76,11 @@ inline std::size_t batchnorm_scratch_floats(int n, int c) noexcept {
 }
 
 namespace layer_detail {
-/// Planes per parallel chunk: enough elements to be worth a thread.
 /// The bytes of a channel's x and dy planes up to which batchnorm_backward goes
 /// channel by channel (about half a core's L2 on the machines we measure).
 inline constexpr std::size_t bn_l2_bytes = std::size_t{1} << 20;
 
+/// Planes per parallel chunk: enough elements to be worth a thread.
 inline std::size_t bn_plane_grain(std::size_t hw) noexcept {
   return std::max<std::size_t>(1, elementwise_grain / std::max<std::size_t>(hw, 1));
 }
@@ -340,9 +340,10 @@ inline void batchnorm_backward(int n, int c, int hw, const float* x, const float
       double sdy = 0.0, sdyx = 0.0;
       for (std::size_t i = 0; i < N; ++i) {
         const std::size_t off = (i * C + ch) * HW;
-        const std::size_t ahead = i + 2 < N ? off + 2 * C * HW : (ch + 1 < ce ? (i + 2 - N) * C * HW + (ch + 1) * HW : off);
-        prefetch_plane(x + ahead);
-        prefetch_plane(dy + ahead);
+        if (i + 2 < N) {
+          prefetch_plane(x + off + 2 * C * HW);
+          prefetch_plane(dy + off + 2 * C * HW);
+        }
         float fa = 0.0f, fb = 0.0f;
         plane_sums(ch, x + off, dy + off, fa, fb);
         sdy += fa;

@@ -94,8 +94,7 @@ inline bool is_identity_col(const conv_geom& g) noexcept {
 /// No padding: the input planes (and dx's) are their own padded planes.
 inline bool is_unpadded(const conv_geom& g) noexcept { return g.ph == 0 && g.pw == 0; }
 
-inline std::size_t dw_floats(const conv_geom& g) noexcept;       // below, with the depthwise kernels
-inline std::size_t dw_slot_floats(const conv_geom& g) noexcept;  // ditto
+inline std::size_t dw_slot_floats(const conv_geom& g) noexcept;  // below, with the depthwise kernels
 
 inline std::size_t round16(std::size_t n) noexcept { return (n + 15) / 16 * 16; }
 
@@ -233,6 +232,11 @@ struct dw_plan {
   [[nodiscard]] std::size_t floats() const noexcept {
     return static_cast<std::size_t>(static_cast<idx>(phases) * plane + front + plane);
   }
+  /// The data gradient's phase planes (dw_data_grad's G): strided kernels
+  /// only; with stride 1 the data gradient goes straight into dx.
+  [[nodiscard]] std::size_t grad_floats() const noexcept {
+    return phases > 1 ? static_cast<std::size_t>(static_cast<idx>(phases) * plane) : 0;
+  }
   [[nodiscard]] int phase_of(const conv_geom& g, int ky, int kx) const noexcept {
     return (ky * g.dh) % g.sh * g.sw + (kx * g.dw) % g.sw;
   }
@@ -246,16 +250,15 @@ struct dw_plan {
   }
 };
 
-inline std::size_t dw_floats(const conv_geom& g) noexcept { return dw_plan(g).floats(); }
-
 /// A depthwise thread's slot: dw_backward's (the largest): the input's phase
-/// planes and the spread dy (dw_floats), the data gradient's phase planes, a
-/// partial weight and bias gradient (round16 keeps every slot 64-byte apart).
+/// planes and the spread dy (dw_plan::floats), the data gradient's phase planes
+/// (strided kernels only), a partial weight and bias gradient (round16 keeps
+/// every slot 64-byte apart).
 inline std::size_t dw_slot_floats(const conv_geom& g) noexcept {
   const dw_plan pl(g);
   const std::size_t taps = static_cast<std::size_t>(g.kh) * static_cast<std::size_t>(g.kw);
-  return round16(dw_floats(g) + static_cast<std::size_t>(pl.phases) * static_cast<std::size_t>(pl.plane)) +
-         round16(static_cast<std::size_t>(g.c_out) * taps) + round16(static_cast<std::size_t>(g.c_out));
+  return round16(pl.floats() + pl.grad_floats()) + round16(static_cast<std::size_t>(g.c_out) * taps) +
+         round16(static_cast<std::size_t>(g.c_out));
 }
 
 inline constexpr int tap_chunk = 64;
@@ -460,6 +463,16 @@ inline void dots_rows(const float* D, const float* P, idx ld, int rows, idx len,
   for (int t = 0; t < KH * KW; ++t) out[t] += xsimd::hadd(acc[t]);
 }
 
+/// dots_rows for 3x3 kernels with vertical dilation 1 or 2 (as conv_rows_3x3);
+/// false (nothing done) for any other kernel.
+inline bool dots_rows_3x3(const conv_geom& g, const float* D, const float* P, idx ld, float* out) noexcept {
+  if (g.kh != 3 || g.kw != 3) return false;
+  if (g.dh == 1) dots_rows<3, 3, 1>(D, P, ld, g.h_out, g.w_out, g.dw, out);
+  else if (g.dh == 2) dots_rows<3, 3, 2>(D, P, ld, g.h_out, g.w_out, g.dw, out);
+  else return false;
+  return true;
+}
+
 /// Sum of a[0, n) * b[0, n).
 inline float dot(const float* a, const float* b, idx n) noexcept {
   batch a0(0.0f), a1(0.0f);
@@ -643,8 +656,8 @@ inline void dw_backward_data(const conv_geom& g, int n, const float* dy, const f
   const idx in_plane = static_cast<idx>(g.h_in) * g.w_in, out_plane = static_cast<idx>(g.h_out) * g.w_out;
   const int taps = g.kh * g.kw;
   run_slots(n * g.c_in, [&](int t, int ib, int ie) {
-    float* G = scratch + slot * static_cast<std::size_t>(t);  // gradient of the phase planes
-    float* D = G + static_cast<idx>(pl.phases) * pl.plane;    // front zeros, then dy at stride wp
+    float* D = scratch + slot * static_cast<std::size_t>(t);  // front zeros, then dy at stride wp
+    float* G = D + pl.front + pl.plane;                      // gradient of the phase planes (strided)
     fill(D, static_cast<std::size_t>(pl.front + pl.plane), 0.0f);
     for (int it = ib; it < ie; ++it) {
       const int img = it / g.c_in, c = it % g.c_in;
@@ -675,11 +688,10 @@ inline void dw_backward(const conv_geom& g, int n, const float* x, const float* 
   const int items = n * g.c_in, threads = std::min(num_threads(), items);
   // Slot: x's phase planes, dy spread, dx's phase planes, partial dw, partial dbias.
   auto partial_dw = [&](int t) {
-    return t == 0 ? dw : scratch + slot * static_cast<std::size_t>(t) + dw_floats(g) + phase_floats;
+    return t == 0 ? dw : scratch + slot * static_cast<std::size_t>(t) + round16(pl.floats() + pl.grad_floats());
   };
   auto partial_db = [&](int t) { return t == 0 ? dbias : partial_dw(t) + round16(dw_count); };
-  // 3x3 kernels keep all nine tap offsets at hand for dots_shared.
-  const bool rows_3x3 = pl.phases == 1 && g.kh == 3 && g.kw == 3;
+  // Nine-tap kernels keep all tap offsets at hand for dots_shared.
   std::array<idx, 9> off9{};
   if (taps == 9)
     for (int t = 0; t < 9; ++t) off9[static_cast<std::size_t>(t)] = pl.tap_offset(g, t / g.kw, t % g.kw);
@@ -701,10 +713,8 @@ inline void dw_backward(const conv_geom& g, int n, const float* x, const float* 
         if (dbt) dbt[oc] += sum(dyp, out_plane);
         dw_fill_dy(g, pl, dyp, D);
         float* dwp = dwt + static_cast<idx>(oc) * taps;
-        if (rows_3x3 && g.dh == 1) {
-          dots_rows<3, 3, 1>(D + pl.front, P, pl.wp, g.h_out, g.w_out, g.dw, dwp);
-        } else if (rows_3x3 && g.dh == 2) {
-          dots_rows<3, 3, 2>(D + pl.front, P, pl.wp, g.h_out, g.w_out, g.dw, dwp);
+        if (pl.phases == 1 && dots_rows_3x3(g, D + pl.front, P, pl.wp, dwp)) {
+          // done
         } else if (taps == 9) {
           dots_shared<9>(D + pl.front, P, off9.data(), pl.flat, dwp);
         } else {
@@ -801,9 +811,6 @@ struct implicit_cols {
   }
 };
 
-
-/// gemm_detail::pack_b for op(B) = the implicit columns (K x positions): the
-/// rows k [p0, p0+kc), the positions [j0, j0+nc), read from the planes at pad.
 /// pack_cols for a panel of R runs of vw to 2 vw positions each (output rows of
 /// 16 to 32 positions): per tap row, all 2 R vectors are loaded before any is
 /// stored (the first and last vector of each run, overlapping), so the loads
@@ -837,6 +844,8 @@ inline void pack_runs(const implicit_cols& ic, const float* pad, const implicit_
   }
 }
 
+/// gemm_detail::pack_b for op(B) = the implicit columns (K x positions): the
+/// rows k [p0, p0+kc), the positions [j0, j0+nc), read from the planes at pad.
 inline void pack_cols(const implicit_cols& ic, const float* pad, int j0, int nc, int p0, int kc, float* dst) noexcept {
   constexpr int NR = gemm_detail::NR, GW = gemm_detail::W;
   implicit_cols::run r[NR];
