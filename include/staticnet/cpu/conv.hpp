@@ -21,8 +21,9 @@
 //     the same phase space; backward-weights dot products. 3x3 kernels with
 //     stride 1 and vertical dilation 1 or 2 take row-blocked kernels
 //     (conv_rows, dots_rows) that load each input vector once for all the
-//     output rows that read it. Scratch: about (sh*sw + 2) padded planes per
-//     thread.
+//     output rows that read it. Scratch per thread: the sh*sw phase planes,
+//     one spread dy plane and, for strides above 1, the data gradient's
+//     phase planes.
 //   * pointwise (1x1, stride 1, no padding; any groups): gemm straight on the
 //     input planes, no im2col.
 //   * everything else: implicit im2col. Each image's input planes (of one
