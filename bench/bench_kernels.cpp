@@ -13,6 +13,7 @@
 // memory either way.
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -307,6 +308,26 @@ void bm_adam(benchmark::State& st) {
   st.SetBytesProcessed(st.iterations() * static_cast<std::int64_t>(n * sizeof(float) * 6));
 }
 
+// One parallel_for hand-off with a small body (about 1 us of work per
+// thread), back to back as between a training step's layers: with the pool's
+// default spin (waiting threads spin up to 1 ms before they sleep) and with
+// spin 0 (they sleep at once and must be woken, as the pool did before).
+void bm_parallel_for(benchmark::State& st, bool spin) {
+  const auto saved = cpu::default_pool().spin();
+  cpu::set_spin(spin ? cpu::thread_pool::default_spin : std::chrono::nanoseconds(0));
+  std::vector<float> v(4096, 1.0f);
+  for (auto _ : st) {
+    cpu::parallel_for(0, cpu::num_threads(), [&](int b, int e) {
+      for (int t = b; t < e; ++t) {
+        float s = 0;
+        for (int i = 0; i < 1024; ++i) s += v[static_cast<std::size_t>(i)] * 1.0001f;
+        benchmark::DoNotOptimize(s);
+      }
+    });
+  }
+  cpu::set_spin(saved);
+}
+
 void register_all() {
   for (const auto& c : conv_cases) {
     const std::string base = std::string("conv/") + c.name;
@@ -347,6 +368,8 @@ void register_all() {
   benchmark::RegisterBenchmark("loss/cross_entropy_ls0.1_10/forward_backward", bm_loss, true)->UseRealTime();
   benchmark::RegisterBenchmark("sgd/198757_params", bm_sgd)->UseRealTime();
   benchmark::RegisterBenchmark("adam/198757_params", bm_adam)->UseRealTime();
+  benchmark::RegisterBenchmark("parallel_for/handoff/spin", bm_parallel_for, true)->UseRealTime();
+  benchmark::RegisterBenchmark("parallel_for/handoff/sleep", bm_parallel_for, false)->UseRealTime();
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 #  1. the whole suite (unit, parity, gradient-check, compile-fail, header and
 #     installed-package tests) in a Release build;
 #  2. the engine and trainer tests again under AddressSanitizer and
-#     UndefinedBehaviorSanitizer (STATICNET_SANITIZE=ON).
+#     UndefinedBehaviorSanitizer (STATICNET_SANITIZE=ON);
+#  3. the thread pool's test under ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -16,7 +17,7 @@ ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$JOBS"
 if [ "${STATICNET_SKIP_SANITIZERS:-0}" != "1" ]; then
   SAN_DIR=${SAN_DIR:-build-sanitize}
   SAN_TESTS=(test_model_parity test_model_gradcheck test_model_errors test_cpu_conv test_cpu_layers
-             test_cpu_gemm test_adam test_data test_augment test_checkpoint test_trainer)
+             test_cpu_gemm test_cpu_parallel test_adam test_data test_augment test_checkpoint test_trainer)
   cmake -S . -B "$SAN_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTATICNET_SANITIZE=ON \
         -DSTATICNET_BUILD_TESTS=ON -DSTATICNET_BUILD_EXAMPLES=OFF -DSTATICNET_CUDA=OFF
   cmake --build "$SAN_DIR" -j"$JOBS" --target "${SAN_TESTS[@]}"
@@ -24,4 +25,9 @@ if [ "${STATICNET_SKIP_SANITIZERS:-0}" != "1" ]; then
   # fontconfig (under cairo) keeps allocations until exit: not ours.
   LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$SAN_DIR" --output-on-failure -j"$JOBS" -R "$regex"
+  # The pool's spin-then-sleep hand-offs under ThreadSanitizer (one small test,
+  # compiled straight: a whole TSan build would cost minutes for nothing more).
+  c++ -std=c++20 -O1 -g -fsanitize=thread -Iinclude tests/unit/test_cpu_parallel.cpp \
+      -lgtest_main -lgtest -pthread -o "$SAN_DIR/test_cpu_parallel_tsan"
+  TSAN_OPTIONS=halt_on_error=1 "$SAN_DIR/test_cpu_parallel_tsan"
 fi

@@ -6,20 +6,69 @@
 // parallel_for splits [begin, end) into one contiguous chunk per thread and
 // runs them concurrently (the calling thread takes the first chunk). It does
 // not allocate after the pool is created.
+//
+// A training step is a hundred or so parallel_for calls, a few hundred
+// microseconds to milliseconds apart. A thread that waits (a worker for the
+// next task, the caller for the workers to finish) first spins on an atomic
+// for up to a millisecond (set_spin), and only then sleeps on a condition
+// variable: waking a sleeping thread costs a system call and, on a virtual
+// machine whose idle vCPU was halted, about 100 microseconds before it runs
+// (bench/RESULTS.md, "Thread pool"), which over a step's hundred hand-offs
+// was several per cent of the step.
 #pragma once
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace staticnet::cpu {
 
+namespace parallel_detail {
+/// A CPU hint that the thread is spinning (frees the core's shared resources for its sibling).
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+/// Spins until done() or for about spin_ns nanoseconds; returns done() at the end.
+/// After the first 50 microseconds it also yields the core between checks, so
+/// that with more threads than cores the spinner does not hold up a thread
+/// with work (with a core to itself, yield returns at once).
+template <class Done>
+bool spin_until(Done&& done, long long spin_ns) noexcept {
+  using clock = std::chrono::steady_clock;
+  if (done()) return true;
+  if (spin_ns <= 0) return false;
+  const auto start = clock::now();
+  const auto spin = std::chrono::nanoseconds(spin_ns), polite = std::chrono::nanoseconds(50'000);
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {  // check the clock only every 64 pauses
+      cpu_relax();
+      if (done()) return true;
+    }
+    const auto spent = clock::now() - start;
+    if (spent >= spin) return done();
+    if (spent >= polite) std::this_thread::yield();
+  }
+}
+}  // namespace parallel_detail
+
 class thread_pool {
  public:
+  /// How long a waiting thread spins before it sleeps, by default (see the header comment).
+  static constexpr std::chrono::nanoseconds default_spin{1'000'000};
+
   explicit thread_pool(int threads) { resize(threads); }
   thread_pool(const thread_pool&) = delete;
   thread_pool& operator=(const thread_pool&) = delete;
@@ -27,12 +76,17 @@ class thread_pool {
 
   [[nodiscard]] int size() const noexcept { return static_cast<int>(workers_.size()) + 1; }
 
+  /// How long a waiting thread spins before it sleeps (0: sleep at once; the
+  /// default, default_spin, suits a machine whose cores run nothing else).
+  void set_spin(std::chrono::nanoseconds spin) noexcept { spin_ns_.store(std::max<long long>(0, spin.count())); }
+  [[nodiscard]] std::chrono::nanoseconds spin() const noexcept { return std::chrono::nanoseconds(spin_ns_.load()); }
+
   void resize(int threads) {
     stop();
     threads = std::max(1, threads);
-    stopping_ = false;
+    stopping_.store(false);
     workers_.reserve(static_cast<std::size_t>(threads - 1));
-    const std::size_t generation = generation_;  // new workers wait for the next task, not a past one
+    const std::size_t generation = generation_.load();  // new workers wait for the next task, not a past one
     for (int t = 1; t < threads; ++t) workers_.emplace_back([this, t, generation] { worker(t, generation); });
   }
 
@@ -57,19 +111,28 @@ class thread_pool {
     };
     // A non-owning, non-allocating handle on `run` for the workers.
     task_ref task{&run, [](const void* ctx, int t) { (*static_cast<const decltype(run)*>(ctx))(t); }};
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      task_ = task;
-      pending_ = static_cast<int>(workers_.size());
-      ++generation_;
+    // Sleepers are counted, so a publisher or finisher touches the mutex (a
+    // system call when contended) only when somebody sleeps. The counters and
+    // flags are sequentially consistent: of "I publish, then look for
+    // sleepers" and "I announce my sleep, then look for work", one sees the other.
+    task_ = task;  // no worker reads it before the generation below
+    pending_.store(static_cast<int>(workers_.size()));
+    generation_.fetch_add(1);
+    if (sleeping_workers_.load() > 0) {
+      { std::lock_guard<std::mutex> lock(mutex_); }  // a worker between its check and its wait holds it
+      wake_.notify_all();
     }
-    wake_.notify_all();
     in_parallel_ = true;
     run(0);
     in_parallel_ = false;
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return pending_ == 0; });
-    task_ = {};
+    auto finished = [this] { return pending_.load() == 0; };
+    if (!parallel_detail::spin_until(finished, spin_ns_.load(std::memory_order_relaxed))) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      caller_sleeping_.store(true);
+      done_.wait(lock, finished);
+      caller_sleeping_.store(false);
+    }
+    task_ = {};  // every worker has copied it
   }
 
  private:
@@ -78,26 +141,29 @@ class thread_pool {
     void (*call)(const void*, int) = nullptr;
   };
   void worker(int t, std::size_t seen) {
+    auto woken = [&] { return stopping_.load() || generation_.load() != seen; };
+    in_parallel_ = true;  // a parallel_for inside a task runs serially here, as on the caller
     for (;;) {
-      task_ref task;
-      {
+      if (!parallel_detail::spin_until(woken, spin_ns_.load(std::memory_order_relaxed))) {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-        if (stopping_) return;
-        seen = generation_;
-        task = task_;
+        sleeping_workers_.fetch_add(1);
+        wake_.wait(lock, woken);
+        sleeping_workers_.fetch_sub(1);
       }
+      if (stopping_.load()) return;
+      seen = generation_.load();
+      const task_ref task = task_;  // written before the generation it belongs to
       task.call(task.ctx, t);
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (--pending_ == 0) done_.notify_one();
+      if (pending_.fetch_sub(1) == 1 && caller_sleeping_.load()) {
+        { std::lock_guard<std::mutex> lock(mutex_); }  // the caller holds it until it waits
+        done_.notify_one();
       }
     }
   }
   void stop() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
+      stopping_.store(true);
     }
     wake_.notify_all();
     for (auto& w : workers_) w.join();
@@ -108,9 +174,12 @@ class thread_pool {
   std::mutex mutex_;
   std::condition_variable wake_, done_;
   task_ref task_{};
-  std::size_t generation_ = 0;
-  int pending_ = 0;
-  bool stopping_ = false;
+  std::atomic<std::size_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> sleeping_workers_{0};
+  std::atomic<bool> caller_sleeping_{false};
+  std::atomic<long long> spin_ns_{default_spin.count()};
   static inline thread_local bool in_parallel_ = false;
 };
 
@@ -122,6 +191,9 @@ inline thread_pool& default_pool() {
 
 inline void set_num_threads(int threads) { default_pool().resize(threads); }
 inline int num_threads() { return default_pool().size(); }
+/// How long the default pool's idle threads spin before they sleep (see thread_pool::set_spin).
+inline void set_spin(std::chrono::nanoseconds spin) { default_pool().set_spin(spin); }
+inline std::chrono::nanoseconds spin() { return default_pool().spin(); }
 
 template <class F>
 void parallel_for(int begin, int end, F&& body) {
