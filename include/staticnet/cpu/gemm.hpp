@@ -362,6 +362,14 @@ STATICNET_GEMM_INLINE void zero(vec (&acc)[mr][nv]) noexcept {
 template <int mr, int nv>
 void micro_kernel(int kc, const float* __restrict ap, const float* __restrict bp, float* __restrict c, int ldc,
                   int ncols, bool beta) noexcept {
+  // Ask for the tile's lines of C now, for writing: with a short K the
+  // stores would otherwise wait for each line's read-for-ownership in turn
+  // (C is usually a fresh activation that is not in cache).
+  STATICNET_GEMM_UNROLL
+  for (int r = 0; r < mr; ++r) {
+    STATICNET_GEMM_UNROLL
+    for (int v = 0; v < nv; ++v) __builtin_prefetch(c + static_cast<ptrdiff_t>(r) * ldc + v * W, 1, 3);
+  }
   vec acc[mr][nv];
   zero(acc);
   if constexpr (2 * mr * nv <= MR * NV) {
