@@ -362,14 +362,6 @@ STATICNET_GEMM_INLINE void zero(vec (&acc)[mr][nv]) noexcept {
 template <int mr, int nv>
 void micro_kernel(int kc, const float* __restrict ap, const float* __restrict bp, float* __restrict c, int ldc,
                   int ncols, bool beta) noexcept {
-  // Ask for the tile's lines of C now, for writing: with a short K the
-  // stores would otherwise wait for each line's read-for-ownership in turn
-  // (C is usually a fresh activation that is not in cache).
-  STATICNET_GEMM_UNROLL
-  for (int r = 0; r < mr; ++r) {
-    STATICNET_GEMM_UNROLL
-    for (int v = 0; v < nv; ++v) __builtin_prefetch(c + static_cast<ptrdiff_t>(r) * ldc + v * W, 1, 3);
-  }
   vec acc[mr][nv];
   zero(acc);
   if constexpr (2 * mr * nv <= MR * NV) {
@@ -460,10 +452,16 @@ STATICNET_GEMM_INLINE void for_each_tile(int mc, int nc, int kc, const float* ap
 }
 
 /// C[mc x nc] (+)= packed A block (mc x kc) * packed B block (kc x nc).
+/// Each tile's lines of C are asked for, for writing, before its K loop: C is
+/// usually a fresh activation that is not in cache, and with a short K (1x1
+/// convolutions) the stores would otherwise wait for one read-for-ownership
+/// after another. (The sink path's tile is on the stack: nothing to fetch.)
 inline void macro_kernel(int mc, int nc, int kc, const float* ap, const float* bp, float* c, int ldc,
                          bool beta) noexcept {
   for_each_tile(mc, nc, kc, ap, bp, [&](int ir, int jr, int mr, int nr, int nv, const float* a, const float* b) {
     float* cij = c + static_cast<ptrdiff_t>(ir) * ldc + jr;
+    for (int r = 0; r < mr; ++r)
+      for (int j = 0; j < nr; j += W) __builtin_prefetch(cij + static_cast<ptrdiff_t>(r) * ldc + j, 1, 3);
     if (mr == MR && nr == NR)
       micro_kernel<MR, NV>(kc, a, b, cij, ldc, nr, beta);
     else
