@@ -1,5 +1,7 @@
-// Compiled by nvcc when CUDA is found: the public headers must compile under nvcc.
+// Compiled by nvcc when CUDA is found: the headers a .cu file includes (the
+// compile-time core and the backend-neutral engine layer) compile under nvcc.
 #include <staticnet/core.hpp>
+#include <staticnet/engine/all.hpp>
 
 #include "networks.hpp"
 

@@ -21,9 +21,10 @@
 #include <string>
 #include <vector>
 
-#include <staticnet/checkpoint.hpp>
-#include <staticnet/model.hpp>
-#include <staticnet/optim.hpp>
+#include <staticnet/train/checkpoint.hpp>
+#include <staticnet/train/optimizer_state.hpp>
+#include <staticnet/cpu/model.hpp>
+#include <staticnet/train/optim.hpp>
 
 #include "networks.hpp"
 

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include <staticnet/model.hpp>
-#include <staticnet/optim.hpp>
+#include <staticnet/cpu/model.hpp>
+#include <staticnet/train/optim.hpp>
 #include <staticnet/staticnet.hpp>
 
 #include "../peak_fma.hpp"

@@ -44,7 +44,7 @@ static_assert(sn::separable_conv_count<S7LateNet> == 4);
 static_assert(sn::dilated_conv_count<S7LateNet> == 1);
 
 // The whole exercise, rule by rule; a broken rule is a compile error naming it.
-static_assert(sn::check<S7LateNet, sn::assignments::S7Late>);
+static_assert(sn::check<S7LateNet, sn::exercises::S7Late>);
 
 int main() {
   sn::print_summary<S7LateNet>(std::cout);

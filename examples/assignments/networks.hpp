@@ -30,7 +30,7 @@ using S9Reference = sn::Network<sn::Input<3, 32, 32>,
 /// S9Plus: the reference with the third unit of every block dilated 4 instead
 /// of 2 (padding 4 keeps 32x32). Each block then adds 2 + 2 + 8 = 12 to the
 /// receptive field: 1 + 4 * 12 = 49 > 44, at the same 198,757 parameters and
-/// 198.48 M mult-adds. It passes all of assignments::S9.
+/// 198.48 M mult-adds. It passes all of exercises::S9.
 using S9Plus = sn::Network<sn::Input<3, 32, 32>,
     sn::Block<"C1", SepUnit<32>, SepUnit<32>, SepUnit<32, 4>>,
     sn::Block<"C2", SepUnit<64>, SepUnit<64>, SepUnit<64, 4>>,

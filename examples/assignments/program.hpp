@@ -196,7 +196,11 @@ inline void write_augmented_grid(augmentation kind, const sn::data::channel_stat
     }
     return 0;
   });
+#if STATICNET_WITH_CAIRO
   sn::report::image_grid(png, cells, 8, 3);
+#else
+  throw std::runtime_error("--augment-grid " + png.string() + ": PNG output needs staticnet built with cairo");
+#endif
 }
 
 template <sn::network Net>

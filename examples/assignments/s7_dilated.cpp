@@ -11,7 +11,7 @@ static_assert(sn::separable_conv_count<S7DilatedReference> == 4);
 static_assert(sn::dilated_conv_count<S7DilatedReference> == 1);
 // The exercise claims RF 52 (45 in its author's table); the standard formula gives 21.
 static_assert(sn::receptive_field<S7DilatedReference> == 21);
-static_assert(sn::check<S7DilatedReference, sn::assignments::S7Dilated>);
+static_assert(sn::check<S7DilatedReference, sn::exercises::S7Dilated>);
 
 int main(int argc, char** argv) {
   return assignments::run_programs(argc, argv, assignments::augmentation::s7,

@@ -8,7 +8,7 @@
 namespace sn = staticnet;
 using assignments::S7GroupsNet;
 
-static_assert(sn::check<S7GroupsNet, sn::assignments::S7Groups>);
+static_assert(sn::check<S7GroupsNet, sn::exercises::S7Groups>);
 static_assert(sn::param_count<S7GroupsNet> == 851'210);
 static_assert(sn::mult_adds<S7GroupsNet> == 104'291'978);  // torchinfo: 104.29 M
 static_assert(sn::receptive_field<S7GroupsNet> == 62);

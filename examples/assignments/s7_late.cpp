@@ -8,7 +8,7 @@
 namespace sn = staticnet;
 using assignments::S7LateNet;
 
-static_assert(sn::check<S7LateNet, sn::assignments::S7Late>);
+static_assert(sn::check<S7LateNet, sn::exercises::S7Late>);
 static_assert(sn::param_count<S7LateNet> == 97'754);
 static_assert(sn::mult_adds<S7LateNet> == 16'601'450);  // torchinfo: 16.60 M
 static_assert(sn::receptive_field<S7LateNet> == 87);

@@ -7,7 +7,7 @@
 namespace sn = staticnet;
 using assignments::S7TransitionNet;
 
-static_assert(sn::check<S7TransitionNet, sn::assignments::S7Transition>);
+static_assert(sn::check<S7TransitionNet, sn::exercises::S7Transition>);
 static_assert(sn::param_count<S7TransitionNet> == 523'690);
 static_assert(sn::mult_adds<S7TransitionNet> == 66'022'282);  // torchinfo: 66.02 M
 static_assert(sn::receptive_field<S7TransitionNet> == 84);

@@ -20,7 +20,7 @@ static_assert(!sn::satisfies<S9Reference, sn::rules::ReceptiveFieldAbove<44>>);
 
 // S9Plus: the third unit of every block dilated 4 instead of 2. Same
 // parameters and cost; receptive field 1 + 4 * (2 + 2 + 8) = 49; every rule holds.
-static_assert(sn::check<S9Plus, sn::assignments::S9>);
+static_assert(sn::check<S9Plus, sn::exercises::S9>);
 static_assert(sn::param_count<S9Plus> == 198'757);
 static_assert(sn::mult_adds<S9Plus> == 198'475'594);
 static_assert(sn::receptive_field<S9Plus> == 49);

@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "network.hpp"
-#include "plan.hpp"
+#include "core/plan.hpp"
 
 namespace staticnet {
 

@@ -4,9 +4,9 @@
 
 #include "core/shape.hpp"
 #include "core/type_list.hpp"
-#include "errors.hpp"
-#include "plan.hpp"
-#include "topology.hpp"
+#include "core/errors.hpp"
+#include "core/plan.hpp"
+#include "core/topology.hpp"
 
 namespace staticnet {
 

@@ -1,7 +1,7 @@
 // staticnet/rules.hpp: assignment rules as compile-time predicates.
 //
 //   static_assert(satisfies<Net, rules::ParamsBelow<200'000>, rules::MinDilatedConvs<1>>);
-//   static_assert(check<Net, assignments::S9>);   // fails with the broken rule's message
+//   static_assert(check<Net, exercises::S9>);   // fails with the broken rule's message
 //
 // `satisfies` is a plain bool. `check` instantiates each rule's verifier, so a
 // broken rule fails with its own message and the measured value in the note:

@@ -1,25 +1,29 @@
 // staticnet/staticnet.hpp: the umbrella header — everything staticnet offers.
 //
 //   core.hpp            networks as types: layers, topology, facts, rules, summary
-//   model.hpp           the CPU engine: Model<Net, MaxBatch> (forward, backward, losses)
-//   optim.hpp           SGD, Adam, AdamW
-//   schedule.hpp        OneCycleLR, StepLR, CosineAnnealingLR, ReduceLROnPlateau
-//   checkpoint.hpp      safetensors checkpoints
+//                       (the compile-time part alone: no engine dependencies)
+//   engine/all.hpp      what every backend shares: memory plan, fusion plan,
+//                       tensor names, initialisation, the engine concept
+//   cpu/all.hpp         the CPU engine: cpu::Model<Net, MaxBatch> and its kernels
+//   train/all.hpp       optimizers, schedules, checkpoints, fit() and evaluate()
+//   io/all.hpp          JSON and safetensors files
 //   data/all.hpp        CIFAR-10 and IDX readers, statistics, the batch loader
-//   augment/augment.hpp albumentations-style augmentation
-//   report.hpp          curves, image grids, confusion matrices (PNG, via cairo)
-//   trainer.hpp         fit() and evaluate()
+//   augment/all.hpp     albumentations-style augmentation
+//   report/all.hpp      curves, image grids, confusion matrices (PNG, via cairo):
+//                       included when STATICNET_WITH_CAIRO is defined non-zero
+//                       (the CMake target defines it when cairo is found)
 //
-// Include core.hpp alone for the compile-time checks (faster to compile, and
-// free of the engine's dependencies).
+// Every folder's umbrella is <folder>/all.hpp; every header compiles on its own.
 #pragma once
 #include "core.hpp"
-#include "model.hpp"
-#include "optim.hpp"
-#include "schedule.hpp"
-#include "checkpoint.hpp"
+#include "engine/all.hpp"
+#include "cpu/all.hpp"
+#include "train/all.hpp"
+#include "io/all.hpp"
 #include "data/all.hpp"
-#include "augment/augment.hpp"
-#include "report.hpp"
-#include "progress.hpp"
-#include "trainer.hpp"
+#include "augment/all.hpp"
+#include "report/confusion_text.hpp"
+#include "report/records.hpp"
+#if STATICNET_WITH_CAIRO
+#include "report/all.hpp"
+#endif

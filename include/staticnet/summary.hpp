@@ -9,7 +9,7 @@
 
 #include "facts.hpp"
 #include "network.hpp"
-#include "plan.hpp"
+#include "core/plan.hpp"
 
 namespace staticnet {
 

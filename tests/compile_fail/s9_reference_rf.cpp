@@ -3,4 +3,4 @@
 // expect: the receptive field is not above N
 // expect: ReceptiveFieldAbove<44>::verify<1, 33>
 #include "networks.hpp"
-static_assert(staticnet::check<assignments::S9Reference, staticnet::assignments::S9>);
+static_assert(staticnet::check<assignments::S9Reference, staticnet::exercises::S9>);

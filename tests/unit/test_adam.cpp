@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include <staticnet/model.hpp>
-#include <staticnet/optim.hpp>
-#include <staticnet/schedule.hpp>
+#include <staticnet/cpu/model.hpp>
+#include <staticnet/train/optim.hpp>
+#include <staticnet/train/schedule.hpp>
 #include <staticnet/staticnet.hpp>
 
 #include "golden.hpp"

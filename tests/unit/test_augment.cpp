@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include <staticnet/augment/augment.hpp>
+#include <staticnet/augment/all.hpp>
 
 #include "golden.hpp"
 

@@ -1,4 +1,4 @@
-// Checkpoints in the safetensors format (staticnet/checkpoint.hpp): the
+// Checkpoints in the safetensors format (staticnet/train/checkpoint.hpp): the
 // low-level reader and writer, bit-exact round trips of the S7-dilated
 // reference model with optimizer state and metadata, refusal of other
 // architectures, truncated and corrupt files and wrong dtypes (leaving the
@@ -23,9 +23,10 @@
 #include <string>
 #include <vector>
 
-#include <staticnet/checkpoint.hpp>
-#include <staticnet/model.hpp>
-#include <staticnet/optim.hpp>
+#include <staticnet/train/checkpoint.hpp>
+#include <staticnet/train/optimizer_state.hpp>
+#include <staticnet/cpu/model.hpp>
+#include <staticnet/train/optim.hpp>
 #include <staticnet/staticnet.hpp>
 
 #include "networks.hpp"

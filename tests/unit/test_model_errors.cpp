@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include <staticnet/model.hpp>
+#include <staticnet/cpu/model.hpp>
 #include <staticnet/staticnet.hpp>
 
 namespace sn = staticnet;

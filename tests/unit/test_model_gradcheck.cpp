@@ -20,7 +20,7 @@
 #include <span>
 #include <vector>
 
-#include <staticnet/model.hpp>
+#include <staticnet/cpu/model.hpp>
 #include <staticnet/staticnet.hpp>
 
 namespace sn = staticnet;

@@ -13,8 +13,8 @@
 #include <cstdint>
 #include <string>
 
-#include <staticnet/model.hpp>
-#include <staticnet/optim.hpp>
+#include <staticnet/cpu/model.hpp>
+#include <staticnet/train/optim.hpp>
 #include <staticnet/staticnet.hpp>
 
 #include "golden.hpp"

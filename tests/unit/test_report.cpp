@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include <staticnet/report.hpp>
+#include <staticnet/report/all.hpp>
 
 // fontconfig's parsed configuration lives until FcFini(), which cairo never
 // calls: tell LeakSanitizer (STATICNET_SANITIZE builds) it is not a leak.

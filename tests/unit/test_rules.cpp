@@ -265,22 +265,22 @@ TEST(RuleSets, S9ReferenceBreaksOnlyTheReceptiveFieldRule) {
   // spec: RF 33, not above 44; every other S9 rule holds
   static_assert(satisfies<S9Reference, rules::ConvBlocks<4, 3>, rules::ParamsBelow<200'000>,
                           rules::MinDilatedConvs<1>, rules::MinSeparableConvs<1>, rules::GapToClasses<10>>);
-  static_assert(!satisfies<S9Reference, staticnet::assignments::S9>);
+  static_assert(!satisfies<S9Reference, staticnet::exercises::S9>);
   EXPECT_TRUE((satisfies<S9Reference, rules::ConvBlocks<4, 3>>));
   EXPECT_TRUE((satisfies<S9Reference, rules::ParamsBelow<200'000>>));
   EXPECT_TRUE((satisfies<S9Reference, rules::MinDilatedConvs<1>>));
   EXPECT_TRUE((satisfies<S9Reference, rules::MinSeparableConvs<1>>));
   EXPECT_TRUE((satisfies<S9Reference, rules::GapToClasses<10>>));
   EXPECT_FALSE((satisfies<S9Reference, rules::ReceptiveFieldAbove<44>>));
-  EXPECT_FALSE((satisfies<S9Reference, staticnet::assignments::S9>));
-  EXPECT_FALSE((satisfies<S9Reference, staticnet::assignments::S7Dilated>));  // four C blocks, not three
+  EXPECT_FALSE((satisfies<S9Reference, staticnet::exercises::S9>));
+  EXPECT_FALSE((satisfies<S9Reference, staticnet::exercises::S7Dilated>));  // four C blocks, not three
 }
 
 TEST(RuleSets, S7DilatedReferenceSatisfiesS7Dilated) {
-  static_assert(check<S7DilatedReference, staticnet::assignments::S7Dilated>);
-  EXPECT_TRUE((satisfies<S7DilatedReference, staticnet::assignments::S7Dilated>));
+  static_assert(check<S7DilatedReference, staticnet::exercises::S7Dilated>);
+  EXPECT_TRUE((satisfies<S7DilatedReference, staticnet::exercises::S7Dilated>));
   // and not S7-late: only three C blocks, RF 21 <= 52
-  EXPECT_FALSE((satisfies<S7DilatedReference, staticnet::assignments::S7Late>));
+  EXPECT_FALSE((satisfies<S7DilatedReference, staticnet::exercises::S7Late>));
   expect_verdict<rules::ConvBlocks<4>, S7DilatedReference>(1, 4, __LINE__);
 }
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include <staticnet/optim.hpp>
-#include <staticnet/schedule.hpp>
+#include <staticnet/train/optim.hpp>
+#include <staticnet/train/schedule.hpp>
 
 #include "golden.hpp"
 

@@ -11,13 +11,13 @@
 #include <random>
 #include <string>
 
-#include <staticnet/augment/augment.hpp>
+#include <staticnet/augment/all.hpp>
 #include <staticnet/data/all.hpp>
-#include <staticnet/model.hpp>
-#include <staticnet/optim.hpp>
-#include <staticnet/schedule.hpp>
+#include <staticnet/cpu/model.hpp>
+#include <staticnet/train/optim.hpp>
+#include <staticnet/train/schedule.hpp>
 #include <staticnet/staticnet.hpp>
-#include <staticnet/trainer.hpp>
+#include <staticnet/train/trainer.hpp>
 
 namespace sn = staticnet;
 namespace fs = std::filesystem;

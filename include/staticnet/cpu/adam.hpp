@@ -20,7 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "activation.hpp"
+#include "simd.hpp"
 
 namespace staticnet::cpu {
 

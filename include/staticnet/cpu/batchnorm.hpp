@@ -18,13 +18,9 @@
 #include <cstddef>
 #include <stdexcept>
 
-#include "activation.hpp"
+#include "simd.hpp"
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+STATICNET_CPU_DIAGNOSTICS_BEGIN
 
 namespace staticnet::cpu {
 
@@ -363,6 +359,4 @@ inline void batchnorm_backward(int n, int c, int hw, const float* x, const float
 
 }  // namespace staticnet::cpu
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+STATICNET_CPU_DIAGNOSTICS_END

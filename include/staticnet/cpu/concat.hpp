@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <cstring>
 
-#include "activation.hpp"
+#include "simd.hpp"
 
 namespace staticnet::cpu {
 

@@ -44,7 +44,7 @@
 #include <type_traits>
 #include <utility>
 
-#include <xsimd/xsimd.hpp>
+#include "config.hpp"
 #if !defined(XSIMD_NO_SUPPORTED_ARCHITECTURE) && (defined(__x86_64__) || defined(_M_X64) || defined(__i386__))
 #include <immintrin.h>
 #endif
@@ -83,11 +83,6 @@ namespace gemm_detail {
 #define STATICNET_GEMM_UNROLL
 #endif
 
-#if defined(__GNUC__)
-#define STATICNET_GEMM_INLINE inline __attribute__((always_inline))
-#else
-#define STATICNET_GEMM_INLINE inline
-#endif
 
 using std::ptrdiff_t;
 
@@ -106,13 +101,13 @@ struct vec {
   void store_unaligned(float* p) const { *p = v; }
   friend vec operator+(vec a, vec b) { return vec(a.v + b.v); }
 };
-STATICNET_GEMM_INLINE vec fmadd(vec a, vec b, vec c) noexcept { return vec(a.v * b.v + c.v); }
+STATICNET_ALWAYS_INLINE vec fmadd(vec a, vec b, vec c) noexcept { return vec(a.v * b.v + c.v); }
 #else
 using vec = xsimd::batch<float>;
 /// a * b + c. xsimd 8.1 has no AVX-512 specialisation of xsimd::fma (its
 /// generic mul + add only fuses under -ffp-contract=fast, which -std=c++20
 /// turns off), so that one case calls the intrinsic directly.
-STATICNET_GEMM_INLINE vec fmadd(const vec& a, const vec& b, const vec& c) noexcept {
+STATICNET_ALWAYS_INLINE vec fmadd(const vec& a, const vec& b, const vec& c) noexcept {
 #if defined(__AVX512F__)
   if constexpr (std::is_base_of_v<xsimd::avx512f, typename vec::arch_type>)
     return vec(_mm512_fmadd_ps(a, b, c));
@@ -213,7 +208,7 @@ constexpr int block_size(int n, int max_block, int unit) noexcept {
 /// source rows lie anywhere (the transposing packers' inner step, here and in
 /// conv.hpp's implicit-column packer; xsimd 8.1 has no portable transpose, so
 /// this one is AVX intrinsics, with a scalar fallback).
-STATICNET_GEMM_INLINE void transpose8x8_rows(const float* const* rows, float* dst, ptrdiff_t ld) noexcept {
+STATICNET_ALWAYS_INLINE void transpose8x8_rows(const float* const* rows, float* dst, ptrdiff_t ld) noexcept {
 #if defined(STATICNET_GEMM_TRANSPOSE8)
   const __m256 r0 = _mm256_loadu_ps(rows[0]), r1 = _mm256_loadu_ps(rows[1]), r2 = _mm256_loadu_ps(rows[2]),
                r3 = _mm256_loadu_ps(rows[3]), r4 = _mm256_loadu_ps(rows[4]), r5 = _mm256_loadu_ps(rows[5]),
@@ -240,7 +235,7 @@ STATICNET_GEMM_INLINE void transpose8x8_rows(const float* const* rows, float* ds
 }
 
 /// dst[c * ld + r] = src[r * ls + c] for an 8 x 8 block (rows ls floats apart).
-STATICNET_GEMM_INLINE void transpose8x8(const float* src, ptrdiff_t ls, float* dst, ptrdiff_t ld) noexcept {
+STATICNET_ALWAYS_INLINE void transpose8x8(const float* src, ptrdiff_t ls, float* dst, ptrdiff_t ld) noexcept {
   const float* rows[8] = {src,          src + ls,     src + 2 * ls, src + 3 * ls,
                           src + 4 * ls, src + 5 * ls, src + 6 * ls, src + 7 * ls};
   transpose8x8_rows(rows, dst, ld);
@@ -333,7 +328,7 @@ inline void pack_b(trans tb, const float* B, ptrdiff_t ldb, int j0, int nc, int 
 // ---------------------------------------------------------- micro-kernel --
 /// One k step of the tile: acc[r][v] += ap[r] * bp[v*W .. v*W+W).
 template <int mr, int nv>
-STATICNET_GEMM_INLINE void rank1_update(vec (&acc)[mr][nv], const float* __restrict ap,
+STATICNET_ALWAYS_INLINE void rank1_update(vec (&acc)[mr][nv], const float* __restrict ap,
                                         const float* __restrict bp) noexcept {
   vec b[nv];
   STATICNET_GEMM_UNROLL
@@ -347,7 +342,7 @@ STATICNET_GEMM_INLINE void rank1_update(vec (&acc)[mr][nv], const float* __restr
 }
 
 template <int mr, int nv>
-STATICNET_GEMM_INLINE void zero(vec (&acc)[mr][nv]) noexcept {
+STATICNET_ALWAYS_INLINE void zero(vec (&acc)[mr][nv]) noexcept {
   STATICNET_GEMM_UNROLL
   for (int r = 0; r < mr; ++r) {
     STATICNET_GEMM_UNROLL
@@ -441,7 +436,7 @@ inline constexpr auto kernels = make_kernel_table(std::make_integer_sequence<int
 /// its micro-panels. B micro-panels in the outer loop: each stays in L1
 /// while the A micro-panels stream past it.
 template <class F>
-STATICNET_GEMM_INLINE void for_each_tile(int mc, int nc, int kc, const float* ap, const float* bp, F&& f) noexcept {
+STATICNET_ALWAYS_INLINE void for_each_tile(int mc, int nc, int kc, const float* ap, const float* bp, F&& f) noexcept {
   for (int jr = 0; jr < nc; jr += NR) {
     const int nr = std::min(NR, nc - jr);
     const int nv = (nr + W - 1) / W;
@@ -545,5 +540,4 @@ inline void gemm(trans ta, trans tb, int M, int N, int K, const float* A, int ld
 }  // namespace staticnet::cpu
 
 #undef STATICNET_GEMM_UNROLL
-#undef STATICNET_GEMM_INLINE
 #undef STATICNET_GEMM_TRANSPOSE8

@@ -11,7 +11,7 @@
 #include <algorithm>
 #include <cstddef>
 
-#include "activation.hpp"
+#include "simd.hpp"
 #include "gemm.hpp"
 
 namespace staticnet::cpu {

@@ -18,13 +18,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "activation.hpp"
+#include "simd.hpp"
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+STATICNET_CPU_DIAGNOSTICS_BEGIN
 
 namespace staticnet::cpu {
 
@@ -122,6 +118,4 @@ inline float cross_entropy(int n, int classes, const float* logits, const std::i
 
 }  // namespace staticnet::cpu
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+STATICNET_CPU_DIAGNOSTICS_END

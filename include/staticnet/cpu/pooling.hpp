@@ -27,13 +27,9 @@
 #include <type_traits>
 #include <utility>
 
-#include "activation.hpp"
+#include "simd.hpp"
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+STATICNET_CPU_DIAGNOSTICS_BEGIN
 
 namespace staticnet::cpu {
 
@@ -492,6 +488,4 @@ inline void global_avgpool_backward(int n, int c, int hw, const float* dy, float
 
 }  // namespace staticnet::cpu
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+STATICNET_CPU_DIAGNOSTICS_END

@@ -11,7 +11,7 @@
 #include <cmath>
 #include <cstddef>
 
-#include "activation.hpp"
+#include "simd.hpp"
 
 namespace staticnet::cpu {
 

@@ -2,7 +2,7 @@
 #pragma once
 #include "../core/op.hpp"
 #include "../core/options.hpp"
-#include "../topology.hpp"
+#include "../core/topology.hpp"
 
 namespace staticnet {
 

@@ -1,0 +1,110 @@
+// staticnet/core/topology.hpp: composing layers — Sequential, Block, Add, Concat, Residual.
+//
+// Every composite is flattened into one flat list of ops; blocks and branches
+// become marker ops, so the network stays a flat type list end to end.
+// (Composites publish their ops as a member type instead of being matched by
+// partial specialisation: nvcc's front end does not deduce class-type
+// template arguments such as Block's name in partial specialisations.)
+#pragma once
+#include <concepts>
+
+#include "fixed_string.hpp"
+#include "op.hpp"
+#include "type_list.hpp"
+
+namespace staticnet {
+
+/// A type that describes one op (a primitive layer or a marker).
+template <class T>
+concept primitive_layer = requires {
+  { T::desc } -> std::convertible_to<op_desc>;
+};
+
+/// A composite (Sequential, Block, Add, Concat): publishes its flat op list.
+template <class T>
+concept composite_layer = requires { typename T::staticnet_ops; };
+
+namespace detail {
+
+template <class T>
+struct flatten_one {
+  static_assert(primitive_layer<T>,
+                "staticnet [E_NOT_A_LAYER]: this type is not a layer (expected a layer such as "
+                "Conv2d<conv{...}>, or Sequential / Block / Add / Concat)");
+  using type = type_list<T>;
+};
+template <composite_layer T>
+struct flatten_one<T> {
+  using type = typename T::staticnet_ops;
+};
+template <class T>
+using flatten_one_t = typename flatten_one<T>::type;
+
+template <fixed_string Name>
+struct block_begin_op {
+  static constexpr op_desc desc{.kind = op_kind::block_begin, .name = short_name(Name.view())};
+};
+struct block_end_op {
+  static constexpr op_desc desc{.kind = op_kind::block_end};
+};
+template <merge_kind M, int N>
+struct branch_begin_op {
+  static constexpr op_desc desc{.kind = op_kind::branch_begin, .merge = M, .branches = N};
+};
+struct branch_next_op {
+  static constexpr op_desc desc{.kind = op_kind::branch_next};
+};
+template <merge_kind M, int N>
+struct branch_end_op {
+  static constexpr op_desc desc{.kind = op_kind::branch_end, .merge = M, .branches = N};
+};
+
+template <merge_kind M, class B0, class... Bs>
+struct flatten_branches {
+  using type = concat_t<type_list<branch_begin_op<M, 1 + sizeof...(Bs)>>, flatten_one_t<B0>,
+                        concat_t<type_list<branch_next_op>, flatten_one_t<Bs>>...,
+                        type_list<branch_end_op<M, 1 + sizeof...(Bs)>>>;
+};
+
+}  // namespace detail
+
+/// Layers applied one after another (inlined into the enclosing list).
+template <class... Layers>
+struct Sequential {
+  using staticnet_ops = concat_t<detail::flatten_one_t<Layers>...>;
+};
+
+/// A named group of layers ("C1", "C2", ..., "O"), used by the block rules
+/// and shown in the summary.
+template <fixed_string Name, class... Layers>
+struct Block {
+  static_assert(Name.size() > 0, "staticnet [E_BLOCK_NAME]: a Block needs a non-empty name");
+  using staticnet_ops = concat_t<type_list<detail::block_begin_op<Name>>, detail::flatten_one_t<Layers>...,
+                                 type_list<detail::block_end_op>>;
+};
+
+/// Parallel branches fed the same input, merged by element-wise addition.
+/// Each branch is a layer or a Sequential<...>; Sequential<> is the identity.
+template <class... Branches>
+struct Add {
+  static_assert(sizeof...(Branches) >= 2, "staticnet [E_BRANCH_COUNT]: Add needs at least two branches");
+  using staticnet_ops = typename detail::flatten_branches<merge_kind::add, Branches...>::type;
+};
+
+/// Parallel branches fed the same input, merged by channel concatenation.
+template <class... Branches>
+struct Concat {
+  static_assert(sizeof...(Branches) >= 2,
+                "staticnet [E_BRANCH_COUNT]: Concat needs at least two branches");
+  using staticnet_ops = typename detail::flatten_branches<merge_kind::concat, Branches...>::type;
+};
+
+/// x + f(x): an identity shortcut around the given layers.
+template <class... Layers>
+using Residual = Add<Sequential<>, Sequential<Layers...>>;
+
+/// The flat op list of some layers: `flatten_t<Conv2d<...>, Block<"C1", ...>>`.
+template <class... Layers>
+using flatten_t = concat_t<detail::flatten_one_t<Layers>...>;
+
+}  // namespace staticnet

@@ -1,0 +1,16 @@
+// staticnet/cpu/all.hpp: the CPU engine (cpu::Model) and its kernels.
+#pragma once
+#include "config.hpp"
+#include "parallel.hpp"
+#include "simd.hpp"
+#include "gemm.hpp"
+#include "conv.hpp"
+#include "activation.hpp"
+#include "batchnorm.hpp"
+#include "pooling.hpp"
+#include "linear.hpp"
+#include "concat.hpp"
+#include "loss.hpp"
+#include "sgd.hpp"
+#include "adam.hpp"
+#include "model.hpp"

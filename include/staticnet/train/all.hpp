@@ -1,0 +1,10 @@
+// staticnet/train/all.hpp: training: optimizers (SGD, Adam, AdamW), learning
+// rate schedules, checkpoints and optimizer state, the progress bar, fit() and
+// evaluate().
+#pragma once
+#include "optim.hpp"
+#include "schedule.hpp"
+#include "checkpoint.hpp"
+#include "optimizer_state.hpp"
+#include "progress.hpp"
+#include "trainer.hpp"
