@@ -21,6 +21,7 @@
 
 #include "parallel.hpp"
 #include "simd.hpp"
+#include "../engine/random.hpp"
 
 STATICNET_CPU_DIAGNOSTICS_BEGIN
 
@@ -126,10 +127,9 @@ inline void dropout_forward(std::size_t size, const float* x, float* y, std::uin
   const float drop_p = all ? 1.0f : p > 0.0f ? p : 0.0f;
   // drop element i iff its 32 random bits are < threshold: probability threshold / 2^32 ~= p.
   // (p < 1 here, so p * 2^32 < 2^32; p >= 1 is handled separately below)
-  const auto threshold32 = all ? std::uint32_t{0}
-                               : static_cast<std::uint32_t>(static_cast<double>(drop_p) * 4294967296.0);
+  const std::uint32_t threshold32 = all ? std::uint32_t{0} : dropout_rng::threshold(drop_p);
   const float scale = all ? 0.0f : 1.0f / (1.0f - drop_p);
-  const std::uint64_t key = mix64(seed ^ 0x6A09E667F3BCC909ull);
+  const std::uint64_t key = dropout_rng::key(seed);  // engine/random.hpp: the same bits on every backend
   chunked(size, elementwise_grain / 4, [&](std::size_t b, std::size_t e) {
     const std::uint32_t thr = threshold32;  // locals: the uint8_t stores below may alias the closure
     const std::uint64_t k64 = key;
@@ -140,7 +140,7 @@ inline void dropout_forward(std::size_t size, const float* x, float* y, std::uin
       const std::size_t e0 = std::min(e, b0 + dropout_block);
       // 64-bit words j0 .. j1-1 cover elements 2*j0 .. 2*j1-1 (low half = even element)
       const std::size_t j0 = b0 >> 1, j1 = (e0 + 1) >> 1;
-      for (std::size_t j = j0; j < j1; ++j) words[j - j0] = dropout_bits(k64, j);  // vectorisable
+      for (std::size_t j = j0; j < j1; ++j) words[j - j0] = dropout_rng::bits(k64, j);  // vectorisable
       if constexpr (std::endian::native == std::endian::little) {
         std::memcpy(halves, words, (j1 - j0) * sizeof(std::uint64_t));
       } else {

@@ -1,4 +1,5 @@
-// staticnet/cpu/model.hpp: a trainable model of a network type on the CPU.
+// staticnet/cpu/model.hpp: the CPU engine, cpu::Model: a trainable model of a
+// network type on the CPU (sn::Model is the same class).
 //
 //   using Net = sn::Network<...>;
 //   sn::Model<Net> model(/*seed=*/1);          // planned for batches of up to 128
@@ -45,39 +46,17 @@
 #include "parallel.hpp"
 #include "pooling.hpp"
 #include "../facts.hpp"
+#include "../engine/engine.hpp"
+#include "../engine/fusion.hpp"
+#include "../engine/init.hpp"
 #include "../engine/memory_plan.hpp"
+#include "../engine/tensor_names.hpp"
 #include "../network.hpp"
+#include "aligned.hpp"
 
 namespace staticnet {
 
 namespace detail {
-struct aligned_free {
-  void operator()(void* p) const noexcept { std::free(p); }
-};
-template <class T>
-using aligned_ptr = std::unique_ptr<T[], aligned_free>;
-
-/// Zeroed storage for count T, 64-byte aligned. Buffers of 4 MiB and more
-/// (the activation workspace) are aligned to 2 MiB and, on Linux, marked for
-/// transparent huge pages before they are first touched: a training step walks
-/// hundreds of MB of activations, and with 4 KiB pages much of its time goes
-/// to TLB misses. (madvise is only a hint; without THP the buffer works the same.)
-template <class T>
-aligned_ptr<T> aligned_zeros(std::size_t count) {
-  constexpr std::size_t huge = std::size_t{2} << 20;
-  std::size_t bytes = (count * sizeof(T) + 63) / 64 * 64;
-  if (bytes == 0) bytes = 64;
-  const bool large = bytes >= 2 * huge;
-  if (large) bytes = (bytes + huge - 1) / huge * huge;
-  void* p = std::aligned_alloc(large ? huge : 64, bytes);
-  if (!p) throw std::bad_alloc();
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  if (large) ::madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-  std::memset(p, 0, bytes);
-  return aligned_ptr<T>(static_cast<T*>(p));
-}
-
 constexpr cpu::conv_geom conv_geometry(const plan_row& r) noexcept {
   const geometry& g = r.f.g;
   return {r.in.c, r.in.h, r.in.w, r.out.c, r.out.h, r.out.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw,
@@ -90,16 +69,10 @@ constexpr cpu::pool_geom pool_geometry(const plan_row& r) noexcept {
 }
 }  // namespace detail
 
-/// A named tensor of a model: a parameter (trainable) or a buffer.
-struct named_tensor {
-  std::string name;        ///< PyTorch-style name, e.g. "C1.1.weight"
-  std::vector<int> shape;  ///< PyTorch shape
-  std::span<float> data;
-  std::span<float> grad;   ///< empty for buffers
-  bool trainable = true;
-};
+namespace cpu {
 
-/// A network instantiated for training and inference on the CPU.
+/// A network instantiated for training and inference on the CPU (an `engine`,
+/// engine/engine.hpp).
 template <network Net, int MaxBatch = 128>
 class Model {
  public:
@@ -137,30 +110,11 @@ class Model {
   Model(Model&&) noexcept = default;
   Model& operator=(Model&&) noexcept = default;
 
-  /// PyTorch's default initialisation: conv / linear weights and biases
-  /// uniform in +-1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5)); BN
-  /// weight 1, bias 0, running mean 0, running var 1. Reproducible per seed.
+  /// PyTorch's default initialisation (engine/init.hpp): conv / linear weights
+  /// and biases uniform in +-1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5));
+  /// BN weight 1, bias 0, running mean 0, running var 1. Reproducible per seed.
   void reset_parameters(std::uint64_t seed) {
-    std::mt19937_64 rng(seed);
-    for (std::size_t i = 0; i < op_count; ++i) {
-      const plan_row& r = plan.rows[i];
-      const exec_row& e = exec.rows[i];
-      float* w = params() + e.param;
-      if (r.desc.kind == op_kind::conv || r.desc.kind == op_kind::linear) {
-        const std::int64_t fan_in = r.desc.kind == op_kind::conv
-                                        ? std::int64_t{r.in.c / r.f.groups} * r.f.g.kh * r.f.g.kw
-                                        : std::int64_t{r.in.c};
-        const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
-        // uniform in [-bound, bound) from the generator's top 53 bits: the same
-        // values with every standard library (unlike std::uniform_real_distribution).
-        for (std::int64_t j = 0; j < e.weight + e.bias; ++j)
-          w[j] = static_cast<float>(bound * (2.0 * static_cast<double>(rng() >> 11) * 0x1.0p-53 - 1.0));
-      } else if (r.desc.kind == op_kind::batchnorm) {
-        for (std::int64_t j = 0; j < e.weight; ++j) w[j] = 1.0f, w[e.weight + j] = 0.0f;
-        float* b = buffers() + e.buffer;
-        for (std::int64_t j = 0; j < r.in.c; ++j) b[j] = 0.0f, b[r.in.c + j] = 1.0f;
-      }
-    }
+    init_parameters(plan.rows, exec.rows, params(), buffers(), seed);
     zero_grad();
     dropout_seed_ = seed * 0xD6E8FEB86659FD93ull + 0x5EEDull;
     steps_ = 0;
@@ -168,88 +122,19 @@ class Model {
 
   void train(bool on = true) noexcept { training_ = on; }
 
-  /// For each row: the BatchNorm row that directly follows this conv and can be
-  /// folded into it (-1 otherwise). Known at compile time.
-  static constexpr std::array<int, op_count> fold_target = [] {
-    std::array<int, op_count> t{};
-    t.fill(-1);
-    for (std::size_t i = 1; i < op_count; ++i) {
-      const std::size_t c = i - 1;
-      if (Net::plan.rows[i].desc.kind == op_kind::batchnorm && Net::plan.rows[c].is_conv() &&
-          exec.rows[i].src == static_cast<int>(c) && exec.rows[c].storage == static_cast<int>(c))
-        t[c] = static_cast<int>(i);
-    }
-    return t;
-  }();
-  /// ReLU rows the engine fuses into a neighbour (compile-time facts; the
-  /// results are identical, only memory passes are saved):
-  ///  * relu_into_conv[i]: row i is a ReLU running in place on the output of
-  ///    the conv at row i - 1; the conv applies it while writing its output.
-  ///  * relu_into_bn[i]: row i is a ReLU read only by the BatchNorm at row
-  ///    i + 1; that BatchNorm's backward applies the ReLU's mask to its input
-  ///    gradient, and the ReLU's own backward pass is skipped.
-  ///  * relu_after_bn[i]: row i is a ReLU running in place on the output of
-  ///    the BatchNorm at row i - 1 (one whose input is not itself a fused
-  ///    ReLU's output); the BatchNorm applies it in its forward (or the conv
-  ///    it is folded into), and its backward rebuilds the ReLU's mask, so the
-  ///    ReLU's own passes are skipped.
-  static constexpr std::array<bool, op_count> relu_into_conv = [] {
-    std::array<bool, op_count> t{};
-    for (std::size_t i = 1; i < op_count; ++i)
-      t[i] = Net::plan.rows[i].desc.kind == op_kind::relu && Net::plan.rows[i - 1].is_conv() &&
-             exec.rows[i].src == static_cast<int>(i - 1) && exec.rows[i].storage == exec.rows[i - 1].storage;
-    return t;
-  }();
-  static constexpr std::array<bool, op_count> relu_into_bn = [] {
-    std::array<bool, op_count> t{};
-    for (std::size_t i = 0; i + 1 < op_count; ++i)
-      t[i] = Net::plan.rows[i].desc.kind == op_kind::relu && Net::plan.rows[i + 1].desc.kind == op_kind::batchnorm &&
-             exec.rows[i + 1].src == static_cast<int>(i);
-    return t;
-  }();
-  static constexpr std::array<bool, op_count> relu_after_bn = [] {
-    std::array<bool, op_count> t{};
-    for (std::size_t i = 1; i < op_count; ++i)
-      t[i] = Net::plan.rows[i].desc.kind == op_kind::relu &&
-             Net::plan.rows[i - 1].desc.kind == op_kind::batchnorm && exec.rows[i].src == static_cast<int>(i - 1) &&
-             exec.rows[i].storage == exec.rows[i - 1].storage && !(i >= 2 && relu_into_bn[i - 2]);
-    return t;
-  }();
-  /// BatchNorms whose per-plane statistics the conv before them computes
-  /// (conv2d_forward's plane_stats) while its output is still in cache:
-  /// stats_for_bn[j] is the row of the BatchNorm that reads conv row j's output
-  /// right after it (directly, or through a ReLU the conv applies), else -1;
-  /// the BatchNorm then skips its own statistics pass.
-  static constexpr std::array<int, op_count> stats_for_bn = [] {
-    std::array<int, op_count> t{};
-    for (std::size_t j = 0; j < op_count; ++j) {
-      t[j] = -1;
-      if (!Net::plan.rows[j].is_conv()) continue;
-      const std::size_t i = j + 1 < op_count && relu_into_conv[j + 1] ? j + 2 : j + 1;
-      if (i < op_count && Net::plan.rows[i].desc.kind == op_kind::batchnorm &&
-          exec.rows[i].src == static_cast<int>(i - 1))
-        t[j] = static_cast<int>(i);
-    }
-    return t;
-  }();
-  /// bn_stats_ready[i]: the BatchNorm at row i takes its statistics from its conv (stats_for_bn).
-  static constexpr std::array<bool, op_count> bn_stats_ready = [] {
-    std::array<bool, op_count> t{};
-    for (const int i : stats_for_bn)
-      if (i >= 0) t[static_cast<std::size_t>(i)] = true;
-    return t;
-  }();
-  /// Whether the layer at row i applies a ReLU that follows it (relu_into_conv / relu_after_bn).
-  static constexpr bool applies_next_relu(std::size_t i) noexcept {
-    return i + 1 < op_count && (relu_into_conv[i + 1] || relu_after_bn[i + 1]);
-  }
-
+  /// What this engine fuses (engine/fusion.hpp, every fusion the CPU kernels
+  /// have), and its arrays under their historical names.
+  static constexpr fusion_caps fusions{};
+  static constexpr fusion_plan<op_count> fusion = make_fusion_plan(Net::plan, exec, fusions);
+  static constexpr std::array<int, op_count> fold_target = fusion.fold_target;
+  static constexpr std::array<bool, op_count> relu_into_conv = fusion.relu_into_conv;
+  static constexpr std::array<bool, op_count> relu_into_bn = fusion.relu_into_bn;
+  static constexpr std::array<bool, op_count> relu_after_bn = fusion.relu_after_bn;
+  static constexpr std::array<int, op_count> stats_for_bn = fusion.stats_for_bn;
+  static constexpr std::array<bool, op_count> bn_stats_ready = fusion.bn_stats_ready;
+  static constexpr bool applies_next_relu(std::size_t i) noexcept { return fusion.applies_next_relu(i); }
   /// Number of conv + BatchNorm pairs fold_batchnorm() folds.
-  static constexpr int foldable_pairs = [] {
-    int n = 0;
-    for (int t : fold_target) n += t >= 0;
-    return n;
-  }();
+  static constexpr int foldable_pairs = fusion.foldable_pairs;
 
   /// Conv + BatchNorm folding for inference: every BatchNorm that directly
   /// follows a conv is folded into it (W' = W * g / sqrt(var + eps),
@@ -326,80 +211,15 @@ class Model {
     return (work_floats_ + scratch_size_) * 4 + static_cast<std::size_t>(MaxBatch) * static_cast<std::size_t>(exec.aux_per_image);
   }
 
-  /// Every parameter and buffer with its PyTorch-style name and shape.
+  /// Every parameter and buffer with its PyTorch-style name and shape
+  /// (engine/tensor_names.hpp), bound to this model's memory.
   [[nodiscard]] std::vector<named_tensor> named_tensors() {
-    std::vector<named_tensor> out;
-    const std::vector<std::string> names = layer_names();
-    for (std::size_t i = 0; i < op_count; ++i) {
-      const plan_row& r = plan.rows[i];
-      const exec_row& e = exec.rows[i];
-      auto span_at = [](float* p, std::int64_t n) { return std::span<float>(p, static_cast<std::size_t>(n)); };
-      float* p = params() + e.param;
-      float* g = grads() + e.param;
-      if (r.desc.kind == op_kind::conv) {
-        out.push_back({names[i] + ".weight", {r.out.c, r.in.c / r.f.groups, r.f.g.kh, r.f.g.kw},
-                       span_at(p, e.weight), span_at(g, e.weight), true});
-        if (e.bias) out.push_back({names[i] + ".bias", {r.out.c}, span_at(p + e.weight, e.bias),
-                                   span_at(g + e.weight, e.bias), true});
-      } else if (r.desc.kind == op_kind::linear) {
-        out.push_back({names[i] + ".weight", {r.out.c, r.in.c}, span_at(p, e.weight), span_at(g, e.weight), true});
-        if (e.bias) out.push_back({names[i] + ".bias", {r.out.c}, span_at(p + e.weight, e.bias),
-                                   span_at(g + e.weight, e.bias), true});
-      } else if (r.desc.kind == op_kind::batchnorm) {
-        out.push_back({names[i] + ".weight", {r.in.c}, span_at(p, r.in.c), span_at(g, r.in.c), true});
-        out.push_back({names[i] + ".bias", {r.in.c}, span_at(p + r.in.c, r.in.c), span_at(g + r.in.c, r.in.c), true});
-        float* b = buffers() + e.buffer;
-        out.push_back({names[i] + ".running_mean", {r.in.c}, span_at(b, r.in.c), {}, false});
-        out.push_back({names[i] + ".running_var", {r.in.c}, span_at(b + r.in.c, r.in.c), {}, false});
-      }
-    }
-    return out;
+    return bind_tensors(staticnet::tensor_specs<Net>(), params(), grads(), buffers());
   }
 
   /// PyTorch-style module path of every op ("" for markers): a Block is a
   /// named container, Add / Concat an indexed item holding "branches.<b>".
-  [[nodiscard]] static std::vector<std::string> layer_names() {
-    std::vector<std::string> names(op_count);
-    struct level {
-      std::string prefix;
-      int counter = 0;
-      int branch = 0;
-      bool merge = false;
-    };
-    std::vector<level> stack{{"", 0, 0, false}};
-    for (std::size_t i = 0; i < op_count; ++i) {
-      const plan_row& r = plan.rows[i];
-      level& top = stack.back();
-      switch (r.desc.kind) {
-        case op_kind::block_begin: {
-          std::string prefix = top.prefix + std::string(r.desc.name.view()) + ".";
-          ++top.counter;
-          stack.push_back({prefix, 0, 0, false});
-          break;
-        }
-        case op_kind::branch_begin: {
-          std::string base = top.prefix + std::to_string(top.counter++) + ".branches.";
-          stack.push_back({base, 0, 0, true});
-          stack.push_back({base + "0.", 0, 0, false});
-          break;
-        }
-        case op_kind::branch_next: {
-          stack.pop_back();
-          level& m = stack.back();
-          ++m.branch;
-          stack.push_back({m.prefix + std::to_string(m.branch) + ".", 0, 0, false});
-          break;
-        }
-        case op_kind::branch_end:
-          stack.pop_back();
-          stack.pop_back();
-          break;
-        case op_kind::block_end: stack.pop_back(); break;
-        default: names[i] = top.prefix + std::to_string(top.counter++); break;
-      }
-    }
-    return names;
-  }
+  [[nodiscard]] static std::vector<std::string> layer_names() { return staticnet::layer_names<Net>(); }
 
   /// Runs the network on n images (NCHW floats, n * C*H*W of them); returns
   /// the output (n x output elements), valid until the next forward().
@@ -839,5 +659,11 @@ class Model {
   std::array<row_time, op_count> profile_{};
   bool profiling_ = false;
 };
+
+}  // namespace cpu
+
+/// The CPU engine under its 0.1 name: sn::Model<Net, MaxBatch> is cpu::Model.
+template <network Net, int MaxBatch = 128>
+using Model = cpu::Model<Net, MaxBatch>;
 
 }  // namespace staticnet

@@ -1,7 +1,7 @@
 // staticnet/cpu/simd.hpp: the small vector helpers every CPU kernel shares
 // (namespace cpu::layer_detail): the float batch type and its width, streaming
 // stores, chunked parallel loops, sums and plane statistics in a fixed
-// summation order, fills, adds, ReLU, and the counter-based dropout bits.
+// summation order, fills, adds, ReLU.
 // Raw float pointers, xsimd::batch<float> of the default architecture.
 #pragma once
 #include <algorithm>
@@ -204,19 +204,6 @@ inline void relu(const float* x, float* y, std::size_t n) noexcept {
     xsimd::select(v < zero, zero, v).store_unaligned(y + i);
   }
   for (; i < n; ++i) y[i] = x[i] < 0.0f ? 0.0f : x[i];
-}
-
-/// splitmix64 finaliser.
-constexpr std::uint64_t mix64(std::uint64_t z) noexcept {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-/// Counter-based random 64 bits for element `index` of the stream `seed`
-/// (the index-th output of splitmix64 started from a mixed seed).
-constexpr std::uint64_t dropout_bits(std::uint64_t key, std::uint64_t index) noexcept {
-  return mix64(key + (index + 1) * 0x9E3779B97F4A7C15ull);
 }
 
 }  // namespace layer_detail

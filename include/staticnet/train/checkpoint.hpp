@@ -1,6 +1,6 @@
 // staticnet/train/checkpoint.hpp: checkpoints in the safetensors format.
 //
-//   sn::Model<Net> model(1);
+//   sn::Model<Net> model(1);                      // any engine (engine/engine.hpp)
 //   sn::SGD opt(model, {.lr = 0.05f, .momentum = 0.9f});
 //   ...
 //   sn::checkpoint_extras extras;
@@ -37,7 +37,8 @@
 #include <charconv>
 #include <type_traits>
 
-#include "../cpu/model.hpp"
+#include "../engine/engine.hpp"
+#include "../engine/tensor_names.hpp"
 #include "../io/safetensors.hpp"
 #include "../network.hpp"
 #include "../version.hpp"
@@ -109,7 +110,7 @@ template <network Net>
   using checkpoint_detail::pair_text;
   using checkpoint_detail::shape_text;
   constexpr auto& pl = Net::plan;
-  const std::vector<std::string> names = Model<Net, 1>::layer_names();
+  const std::vector<std::string> names = layer_names<Net>();
   std::string out = "input " + shape_text(pl.input) + "\n";
   for (std::size_t i = 0; i < pl.size; ++i) {
     const plan_row& r = pl.rows[i];
@@ -261,10 +262,11 @@ T required_number(const safetensors::string_map& meta, const char* key, const st
 /// plus staticnet's own ("staticnet.fingerprint", ".architecture", ".version",
 /// ".bn_momentum", ".bn_eps", ".extra_tensors", dropout state) and "format":
 /// "pt" (unless given), atomically (see safetensors::write).
-template <network Net, int MaxBatch>
-void save_checkpoint(const std::filesystem::path& path, Model<Net, MaxBatch>& model,
-                     const checkpoint_extras& extras = {}) {
+template <engine M>
+void save_checkpoint(const std::filesystem::path& path, M& model, const checkpoint_extras& extras = {}) {
+  using Net = typename M::network_type;
   namespace cd = checkpoint_detail;
+  engine_detail::sync_to_host(model);
   safetensors::string_map meta = extras.metadata;
   for (const auto& [key, value] : meta)
     if (std::string_view(key).starts_with(cd::reserved_prefix))
@@ -303,9 +305,9 @@ void save_checkpoint(const std::filesystem::path& path, Model<Net, MaxBatch>& mo
 /// and the shape mismatches ("C2.3.weight: checkpoint [64, 32, 1, 1], model
 /// [64, 64, 1, 1]"). Also restores bn_momentum, bn_eps and the dropout state
 /// when the checkpoint has them. Returns the metadata and the extra tensors.
-template <network Net, int MaxBatch>
-checkpoint_info load_checkpoint(const std::filesystem::path& path, Model<Net, MaxBatch>& model,
-                                const load_options& options = {}) {
+template <engine M>
+checkpoint_info load_checkpoint(const std::filesystem::path& path, M& model, const load_options& options = {}) {
+  using Net = typename M::network_type;
   namespace cd = checkpoint_detail;
   const std::string label = "checkpoint '" + path.string() + "'";
   safetensors::file f = safetensors::detail::read_file(path, label);
@@ -427,6 +429,7 @@ checkpoint_info load_checkpoint(const std::filesystem::path& path, Model<Net, Ma
   for (std::size_t i = 0; i < named.size(); ++i)
     if (!sources[i]->data.empty())
       std::memcpy(named[i].data.data(), sources[i]->data.data(), sources[i]->data.size() * sizeof(float));
+  engine_detail::sync_from_host(model);
   if (bn_momentum) model.bn_momentum = *bn_momentum;
   if (bn_eps) model.bn_eps = *bn_eps;
   if constexpr (requires { model.set_dropout_state(std::uint64_t{}, std::uint64_t{}); }) {

@@ -13,7 +13,7 @@
 
 #include "../cpu/adam.hpp"
 #include "../cpu/sgd.hpp"
-#include "../cpu/model.hpp"
+#include "../cpu/aligned.hpp"
 
 namespace staticnet {
 

@@ -5,6 +5,7 @@
 //   sn::restore_optimizer_state(info, model, opt);       // after load_checkpoint
 #pragma once
 #include <cstddef>
+#include <cstring>
 #include <cstdint>
 #include <span>
 #include <stdexcept>
@@ -12,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "../engine/engine.hpp"
+#include "../engine/tensor_names.hpp"
 #include "checkpoint.hpp"
 
 namespace staticnet {
@@ -100,9 +103,9 @@ std::vector<std::pair<std::string, std::span<float>>> optimizer_buffers(O& opt, 
 /// ("optimizer.momentum_buffer.C1.0.weight"), and metadata "optimizer.type",
 /// "optimizer.<hyperparameter>", "optimizer.started" (SGD) or "optimizer.step"
 /// (Adam). The tensors view the optimizer's buffers.
-template <network Net, int MaxBatch, class Optimizer>
+template <engine M, class Optimizer>
   requires checkpoint_detail::sgd_like<Optimizer> || checkpoint_detail::adam_like<Optimizer>
-void add_optimizer_state(checkpoint_extras& extras, Model<Net, MaxBatch>& model, Optimizer& opt) {
+void add_optimizer_state(checkpoint_extras& extras, M& model, Optimizer& opt) {
   namespace cd = checkpoint_detail;
   const auto buffers = cd::optimizer_buffers(opt, opt.options);
   for (const auto& [state, buf] : buffers)
@@ -110,11 +113,12 @@ void add_optimizer_state(checkpoint_extras& extras, Model<Net, MaxBatch>& model,
       throw std::invalid_argument("staticnet: add_optimizer_state: the optimizer's " + state + " holds " +
                                   std::to_string(buf.size()) + " values, the model has " +
                                   std::to_string(model.parameters().size()) + " parameters");
-  for (const named_tensor& t : model.named_tensors()) {
+  // The optimizer's buffers are laid out as the parameter array (engine/tensor_names.hpp offsets).
+  for (const tensor_spec& t : tensor_specs<typename M::network_type>()) {
     if (!t.trainable) continue;
-    const auto offset = static_cast<std::size_t>(t.data.data() - model.params());
+    const auto offset = static_cast<std::size_t>(t.offset), count = static_cast<std::size_t>(t.numel);
     for (const auto& [state, buf] : buffers)
-      extras.add("optimizer." + state + "." + t.name, cd::to64(t.shape), buf.subspan(offset, t.data.size()));
+      extras.add("optimizer." + state + "." + t.name, cd::to64(t.shape), buf.subspan(offset, count));
   }
   extras.set("optimizer.type", cd::optimizer_name<Optimizer>());
   cd::for_each_option<Optimizer>(opt.options, [&](const char* key, const auto& v) { extras.set(std::string("optimizer.") + key, v); });
@@ -127,9 +131,9 @@ void add_optimizer_state(checkpoint_extras& extras, Model<Net, MaxBatch>& model,
 /// Restores what add_optimizer_state saved. Returns false (changing nothing)
 /// when the checkpoint has no optimizer state; throws std::runtime_error
 /// (changing nothing) when it is another optimizer's or does not fit.
-template <network Net, int MaxBatch, class Optimizer>
+template <engine M, class Optimizer>
   requires checkpoint_detail::sgd_like<Optimizer> || checkpoint_detail::adam_like<Optimizer>
-bool restore_optimizer_state(const checkpoint_info& info, Model<Net, MaxBatch>& model, Optimizer& opt) {
+bool restore_optimizer_state(const checkpoint_info& info, M& model, Optimizer& opt) {
   namespace cd = checkpoint_detail;
   const auto type = info.get("optimizer.type");
   if (!type) return false;
@@ -169,9 +173,9 @@ bool restore_optimizer_state(const checkpoint_info& info, Model<Net, MaxBatch>& 
                                " values, the model has " + std::to_string(model.parameters().size()) + " parameters");
   std::vector<std::string> problems;
   std::vector<std::pair<std::span<float>, const safetensors::tensor*>> copies;
-  for (const named_tensor& t : model.named_tensors()) {
+  for (const tensor_spec& t : tensor_specs<typename M::network_type>()) {
     if (!t.trainable) continue;
-    const auto offset = static_cast<std::size_t>(t.data.data() - model.params());
+    const auto offset = static_cast<std::size_t>(t.offset), count = static_cast<std::size_t>(t.numel);
     for (const auto& [state, buf] : buffers) {
       const std::string n = "optimizer." + state + "." + t.name;
       const safetensors::tensor* s = info.extra(n);
@@ -179,7 +183,7 @@ bool restore_optimizer_state(const checkpoint_info& info, Model<Net, MaxBatch>& 
       else if (s->shape != cd::to64(t.shape) || !s->is_f32())
         problems.push_back(n + ": checkpoint " + s->dtype + " " + safetensors::detail::shape_text(s->shape) +
                            ", optimizer F32 " + safetensors::detail::shape_text(cd::to64(t.shape)));
-      else copies.emplace_back(buf.subspan(offset, t.data.size()), s);
+      else copies.emplace_back(buf.subspan(offset, count), s);
     }
   }
   if (!problems.empty())

@@ -1,5 +1,6 @@
 // staticnet/train/trainer.hpp: fit() — the training loop users write by hand in
-// PyTorch (tqdm bar, test after every epoch, checkpoints, curves), for a Model.
+// PyTorch (tqdm bar, test after every epoch, checkpoints, curves), for any
+// engine (engine/engine.hpp: cpu::Model today).
 //
 //   sn::data::batch_loader train(train_set, 128, /*shuffle=*/true, /*drop_last=*/true, seed, pipeline);
 //   sn::data::batch_loader test(test_set, 512, false, false, seed, sn::data::normalize_transform(stats));
@@ -34,7 +35,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "../cpu/model.hpp"
+#include "../engine/engine.hpp"
 #include "../data/dataset.hpp"
 #include "../data/loader.hpp"
 #include "../report/confusion_text.hpp"
@@ -215,9 +216,10 @@ double current_lr(const O& opt) {
 }  // namespace trainer_detail
 
 /// Evaluates the model (eval mode) on every sample of a loader.
-template <network Net, int MaxBatch>
-evaluation evaluate(Model<Net, MaxBatch>& model, data::batch_loader& loader, float label_smoothing = 0) {
-  constexpr int classes = static_cast<int>(Model<Net, MaxBatch>::output_numel);
+template <engine M>
+evaluation evaluate(M& model, data::batch_loader& loader, float label_smoothing = 0) {
+  constexpr int classes = static_cast<int>(M::output_numel);
+  constexpr int MaxBatch = M::max_batch;
   const bool was_training = model.training();
   model.eval();
   evaluation ev;
@@ -229,14 +231,14 @@ evaluation evaluate(Model<Net, MaxBatch>& model, data::batch_loader& loader, flo
   while (loader.next(b)) {
     for (int start = 0; start < b.n; start += MaxBatch) {
       const int n = std::min(MaxBatch, b.n - start);
-      const std::size_t per = static_cast<std::size_t>(Model<Net, MaxBatch>::input_numel);
+      const std::size_t per = static_cast<std::size_t>(M::input_numel);
       auto out = model.forward({b.x.data() + static_cast<std::size_t>(start) * per, static_cast<std::size_t>(n) * per}, n);
       const std::span<const std::int32_t> targets(b.y.data() + start, static_cast<std::size_t>(n));
       for (auto t : targets)
         if (t < 0 || t >= classes)
           throw std::invalid_argument("staticnet: evaluate: label " + std::to_string(t) + " outside 0.." +
                                       std::to_string(classes - 1));
-      loss_sum += static_cast<double>(model.loss(targets, Model<Net, MaxBatch>::ends_with_log_softmax ? 0.0f : label_smoothing)) * n;
+      loss_sum += static_cast<double>(model.loss(targets, M::ends_with_log_softmax ? 0.0f : label_smoothing)) * n;
       for (int i = 0; i < n; ++i) {
         const float* row = out.data() + static_cast<std::size_t>(i) * classes;
         const int pred = static_cast<int>(std::max_element(row, row + classes) - row);
@@ -266,12 +268,12 @@ evaluation evaluate(Model<Net, MaxBatch>& model, data::batch_loader& loader, flo
 }
 
 /// Trains `model` for options.epochs epochs (see the file comment).
-template <network Net, int MaxBatch, class Optimizer, class ScheduleRef>
-fit_result fit(Model<Net, MaxBatch>& model, Optimizer& opt, ScheduleRef&& sched, data::batch_loader& train,
-               data::batch_loader& test, const fit_options& o) {
+template <engine M, class Optimizer, class ScheduleRef>
+fit_result fit(M& model, Optimizer& opt, ScheduleRef&& sched, data::batch_loader& train, data::batch_loader& test,
+               const fit_options& o) {
   namespace td = trainer_detail;
   using Schedule = std::remove_cvref_t<ScheduleRef>;
-  using M = Model<Net, MaxBatch>;
+  constexpr int MaxBatch = M::max_batch;
   constexpr int classes = static_cast<int>(M::output_numel);
   if (train.batch_size() > MaxBatch)
     throw std::invalid_argument("staticnet: fit: batch size " + std::to_string(train.batch_size()) +
