@@ -266,6 +266,7 @@ int run_programs(int argc, char** argv, augmentation kind, entry<Nets>... entrie
   if (o.summary) {
     bool first = true;
     ((first ? void() : void(std::cout << "\n"), first = false, print_network<Nets>(std::cout, entries.title)), ...);
+    std::cout << "\n" << sn::cpu::isa_summary() << "\n";
     return 0;
   }
   const std::string_view names[] = {entries.name...};

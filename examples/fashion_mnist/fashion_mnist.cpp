@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
     if (a == "--summary") {
       sn::print_summary<FashionNet>(std::cout);
       sn::print_receptive_field<FashionNet>(std::cout);
+      std::cout << "\n" << sn::cpu::isa_summary() << "\n";
       return 0;
     } else if (a == "--data") data = value();
     else if (a == "--out") out = value();
