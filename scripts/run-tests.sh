@@ -16,7 +16,7 @@ ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$JOBS"
 
 if [ "${STATICNET_SKIP_SANITIZERS:-0}" != "1" ]; then
   SAN_DIR=${SAN_DIR:-build-sanitize}
-  SAN_TESTS=(test_model_parity test_model_gradcheck test_model_errors test_cpu_conv test_cpu_layers
+  SAN_TESTS=(test_model_parity test_model_gradcheck test_model_errors test_engine test_cpu_isa test_cpu_conv test_cpu_layers
              test_cpu_gemm test_cpu_parallel test_adam test_data test_augment test_checkpoint test_trainer)
   cmake -S . -B "$SAN_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTATICNET_SANITIZE=ON \
         -DSTATICNET_BUILD_TESTS=ON -DSTATICNET_BUILD_EXAMPLES=OFF -DSTATICNET_CUDA=OFF

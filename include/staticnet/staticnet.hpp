@@ -5,6 +5,8 @@
 //   engine/all.hpp      what every backend shares: memory plan, fusion plan,
 //                       tensor names, initialisation, the engine concept
 //   cpu/all.hpp         the CPU engine: cpu::Model<Net, MaxBatch> and its kernels
+//                       (with compiled kernels, STATICNET_COMPILED_KERNELS: the
+//                       Model and cpu/kernels.hpp only; the kernels are not compiled here)
 //   train/all.hpp       optimizers, schedules, checkpoints, fit() and evaluate()
 //   io/all.hpp          JSON and safetensors files
 //   data/all.hpp        CIFAR-10 and IDX readers, statistics, the batch loader
@@ -17,7 +19,13 @@
 #pragma once
 #include "core.hpp"
 #include "engine/all.hpp"
+#if defined(STATICNET_COMPILED_KERNELS) && STATICNET_COMPILED_KERNELS
+#include "cpu/kernels.hpp"  // the kernels come compiled, from libstaticnet_cpu
+#include "cpu/model.hpp"
+#include "cpu/parallel.hpp"
+#else
 #include "cpu/all.hpp"
+#endif
 #include "train/all.hpp"
 #include "io/all.hpp"
 #include "data/all.hpp"

@@ -1,5 +1,7 @@
 # Install staticnet to a scratch prefix, then configure, build and run the
-# consumer project against it with find_package(staticnet CONFIG REQUIRED).
+# consumer project against it with find_package(staticnet CONFIG REQUIRED):
+# one program with the compiled kernels (staticnet::staticnet), built without
+# any -march flag, and the same program header-only (staticnet::header_only).
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
 macro(run)
@@ -11,9 +13,11 @@ endmacro()
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/lib -G "${GENERATOR}" -DCMAKE_CXX_COMPILER=${CXX}
     -DSTATICNET_BUILD_TESTS=OFF -DSTATICNET_BUILD_EXAMPLES=OFF -DSTATICNET_CUDA=OFF
     -DCMAKE_INSTALL_PREFIX=${prefix})
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/lib)
 run(${CMAKE_COMMAND} --install ${WORK_DIR}/lib)
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${WORK_DIR}/app -G "${GENERATOR}"
     -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${prefix})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/app)
 run(${WORK_DIR}/app/consumer)
+run(${WORK_DIR}/app/consumer_header_only)
 message(STATUS "consumer built and ran against ${prefix}")

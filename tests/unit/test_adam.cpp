@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include <staticnet/cpu/adam.hpp>
 #include <staticnet/cpu/model.hpp>
 #include <staticnet/train/optim.hpp>
 #include <staticnet/train/schedule.hpp>

@@ -25,7 +25,7 @@
 
 STATICNET_CPU_DIAGNOSTICS_BEGIN
 
-namespace staticnet::cpu {
+STATICNET_CPU_KERNELS_BEGIN
 
 
 // ------------------------------------------------------------------ ReLU --
@@ -195,6 +195,6 @@ inline void add_inplace(std::size_t size, const float* src, float* dst) {
   chunked(size, elementwise_grain, [&](std::size_t lo, std::size_t hi) { add_to(src + lo, dst + lo, hi - lo); });
 }
 
-}  // namespace staticnet::cpu
+STATICNET_CPU_KERNELS_END
 
 STATICNET_CPU_DIAGNOSTICS_END

@@ -20,55 +20,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernel_types.hpp"
 #include "simd.hpp"
 
-namespace staticnet::cpu {
-
-/// torch.optim.Adam's hyper-parameters (betas = (beta1, beta2)); weight
-/// decay is an L2 term added to the gradient.
-struct adam_options {
-  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
-  bool amsgrad = false, maximize = false;
-};
-
-/// torch.optim.AdamW's hyper-parameters: decoupled weight decay, default 1e-2.
-struct adamw_options {
-  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 1e-2;
-  bool amsgrad = false, maximize = false;
-};
-
-enum class weight_decay_kind { l2, decoupled };
-
-/// The per-step scalars of one Adam update, rounded to float as PyTorch does.
-struct adam_coefficients {
-  float beta1, one_minus_beta1, beta2, one_minus_beta2;
-  float bias_correction2_sqrt, eps, neg_step_size;
-  float weight_decay;  ///< L2 coefficient (0 when decoupled)
-  float decay;         ///< decoupled multiplier 1 - lr * weight_decay (1 when L2)
-  bool amsgrad, maximize;
-};
-
-/// Coefficients of step number `step` (>= 1).
-template <class Options>
-[[nodiscard]] inline adam_coefficients make_adam_coefficients(const Options& o, std::int64_t step,
-                                                              weight_decay_kind kind) noexcept {
-  const double t = static_cast<double>(step);
-  const double bias_correction1 = 1.0 - std::pow(o.beta1, t);
-  const double bias_correction2 = 1.0 - std::pow(o.beta2, t);
-  const double step_size = o.lr / bias_correction1;
-  const bool decoupled = kind == weight_decay_kind::decoupled;
-  return {static_cast<float>(o.beta1),
-          static_cast<float>(1.0 - o.beta1),
-          static_cast<float>(o.beta2),
-          static_cast<float>(1.0 - o.beta2),
-          static_cast<float>(std::sqrt(bias_correction2)),
-          static_cast<float>(o.eps),
-          static_cast<float>(-step_size),
-          decoupled ? 0.0f : static_cast<float>(o.weight_decay),
-          decoupled ? static_cast<float>(1.0 - o.lr * o.weight_decay) : 1.0f,
-          o.amsgrad,
-          o.maximize};
-}
+STATICNET_CPU_KERNELS_BEGIN
 
 inline void adam_step(std::size_t size, float* params, const float* grads, float* exp_avg, float* exp_avg_sq,
                       float* max_exp_avg_sq, const adam_coefficients& c) {
@@ -117,4 +72,4 @@ inline void adam_step(std::size_t size, float* params, const float* grads, float
   adam_step(size, params, grads, exp_avg, exp_avg_sq, max_exp_avg_sq, make_adam_coefficients(o, step, kind));
 }
 
-}  // namespace staticnet::cpu
+STATICNET_CPU_KERNELS_END

@@ -18,11 +18,12 @@
 #include <cstddef>
 #include <stdexcept>
 
+#include "kernel_types.hpp"
 #include "simd.hpp"
 
 STATICNET_CPU_DIAGNOSTICS_BEGIN
 
-namespace staticnet::cpu {
+STATICNET_CPU_KERNELS_BEGIN
 
 namespace layer_detail {
 
@@ -90,7 +91,6 @@ inline std::size_t bn_plane_grain(std::size_t hw) noexcept {
 ///            backward takes the gradient of that ReLU's output (the mask
 ///            y > 0 is rebuilt from x and the saved statistics; beta must be
 ///            passed to the backward).
-enum class bn_relu { none, input, output };
 
 /// Training-mode forward. See the header comment for the null-pointer rules;
 /// `scratch` is optional (batchnorm_scratch_floats(n, c) floats, see there);
@@ -357,6 +357,6 @@ inline void batchnorm_backward(int n, int c, int hw, const float* x, const float
   });
 }
 
-}  // namespace staticnet::cpu
+STATICNET_CPU_KERNELS_END
 
 STATICNET_CPU_DIAGNOSTICS_END

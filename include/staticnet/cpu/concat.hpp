@@ -11,7 +11,7 @@
 
 #include "simd.hpp"
 
-namespace staticnet::cpu {
+STATICNET_CPU_KERNELS_BEGIN
 
 /// Copies part (n x c_part x hw) into channels [c_offset, c_offset + c_part) of y (n x c_total x hw).
 inline void concat_forward(int n, int hw, int c_total, int c_offset, int c_part, const float* part, float* y) {
@@ -45,4 +45,4 @@ inline void concat_backward(int n, int hw, int c_total, int c_offset, int c_part
           });
 }
 
-}  // namespace staticnet::cpu
+STATICNET_CPU_KERNELS_END

@@ -9,6 +9,7 @@
 //   STATICNET_ALWAYS_INLINE     helpers whose accumulators must stay in registers
 //   cpu::isa_name()             the instruction set the kernels were compiled for
 //   cpu::best_isa_name()        the best one this CPU has (xsimd's run-time detection)
+//   (kernels.hpp says which variant of the kernels a program runs: cpu::isa_summary())
 //
 // The kernels use xsimd::batch<float> of the default architecture, i.e. the
 // best the compiler flags allow (-march=native, -mavx2 -mfma, ...); see
@@ -39,7 +40,41 @@ STATICNET_CPU_DIAGNOSTICS_END
 
 #include <string>
 
-namespace staticnet::cpu {
+// The kernels live in an inline namespace named after the instruction set
+// they are compiled for (staticnet::cpu::isa_avx512bw, ...::isa_fma3_avx2,
+// ...::isa_sse2): translation units compiled with different flags then define
+// different functions, so a program may hold several variants (the compiled
+// library, kernels.hpp) without two definitions of one inline function
+// differing. Callers still write staticnet::cpu::conv2d_forward.
+#if !defined(STATICNET_CPU_ISA_NAMESPACE)
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
+#define STATICNET_CPU_ISA_NAMESPACE isa_avx512bw
+#elif defined(__AVX512F__)
+#define STATICNET_CPU_ISA_NAMESPACE isa_avx512f
+#elif defined(__AVX2__) && defined(__FMA__)
+#define STATICNET_CPU_ISA_NAMESPACE isa_fma3_avx2
+#elif defined(__AVX2__)
+#define STATICNET_CPU_ISA_NAMESPACE isa_avx2
+#elif defined(__AVX__)
+#define STATICNET_CPU_ISA_NAMESPACE isa_avx
+#elif defined(__SSE4_2__)
+#define STATICNET_CPU_ISA_NAMESPACE isa_sse4_2
+#elif defined(__SSE2__) || defined(__x86_64__)
+#define STATICNET_CPU_ISA_NAMESPACE isa_sse2
+#elif defined(__ARM_NEON)
+#define STATICNET_CPU_ISA_NAMESPACE isa_neon
+#else
+#define STATICNET_CPU_ISA_NAMESPACE isa_scalar
+#endif
+#endif
+#define STATICNET_CPU_KERNELS_BEGIN \
+  namespace staticnet::cpu {        \
+  inline namespace STATICNET_CPU_ISA_NAMESPACE {
+#define STATICNET_CPU_KERNELS_END \
+  }                               \
+  }
+
+STATICNET_CPU_KERNELS_BEGIN
 
 /// The instruction set the kernels of this translation unit were compiled for
 /// ("avx512bw", "fma3+avx2", "sse2", ...: xsimd's name of its default architecture).
@@ -65,14 +100,4 @@ inline std::string best_isa_name() {
   return "";
 }
 
-/// One line for programs' --summary: the kernels' instruction set, and a hint
-/// when the CPU has a better one than they were compiled for.
-inline std::string isa_summary() {
-  std::string s = std::string("CPU kernels: ") + isa_name();
-  const std::string best = best_isa_name();
-  if (!best.empty() && best != isa_name())
-    s += " (this CPU has " + best + ": compile with -march=native, or -mavx2 -mfma, for faster kernels)";
-  return s;
-}
-
-}  // namespace staticnet::cpu
+STATICNET_CPU_KERNELS_END

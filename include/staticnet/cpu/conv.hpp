@@ -60,7 +60,7 @@
 #include "conv_depthwise.hpp"
 #include "conv_gemm.hpp"
 
-namespace staticnet::cpu {
+STATICNET_CPU_KERNELS_BEGIN
 
 namespace conv_detail {
 /// Floats of scratch one thread needs.
@@ -70,8 +70,6 @@ inline std::size_t slot_floats(const conv_geom& g) noexcept {
 }
 
 }  // namespace conv_detail
-/// What conv2d_forward applies to its output while it is still in cache.
-enum class conv_epilogue { none, relu };
 
 /// Floats of scratch the caller provides to the functions below (for all
 /// threads together). `threads` must be at least num_threads() at call time;
@@ -141,4 +139,4 @@ inline void conv2d_backward(const conv_geom& g, int n, const float* x, const flo
   if (dx) conv2d_backward_data(g, n, dy, w, dx, scratch);
 }
 
-}  // namespace staticnet::cpu
+STATICNET_CPU_KERNELS_END

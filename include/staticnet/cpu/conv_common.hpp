@@ -10,14 +10,11 @@
 #include "config.hpp"
 #include "gemm.hpp"
 #include "parallel.hpp"
+#include "kernel_types.hpp"
 #include "simd.hpp"
 
-namespace staticnet::cpu {
+STATICNET_CPU_KERNELS_BEGIN
 
-/// The geometry of one 2-D convolution (per image; the batch size is a call argument).
-struct conv_geom {
-  int c_in, h_in, w_in, c_out, h_out, w_out, kh, kw, sh, sw, ph, pw, dh, dw, groups;
-};
 
 namespace conv_detail {
 
@@ -142,4 +139,4 @@ inline int part_begin(int total, int part, int parts) noexcept {
 }
 
 }  // namespace conv_detail
-}  // namespace staticnet::cpu
+STATICNET_CPU_KERNELS_END

@@ -15,7 +15,8 @@
 
 #include "conv_common.hpp"
 
-namespace staticnet::cpu::conv_detail {
+STATICNET_CPU_KERNELS_BEGIN
+namespace conv_detail {
 
 //
 // Each input plane is zero-padded and split into sh x sw phase planes
@@ -548,4 +549,5 @@ inline void dw_backward(const conv_geom& g, int n, const float* x, const float* 
 }
 
 
-}  // namespace staticnet::cpu::conv_detail
+}  // namespace conv_detail
+STATICNET_CPU_KERNELS_END

@@ -15,7 +15,8 @@
 
 #include "conv_common.hpp"
 
-namespace staticnet::cpu::conv_detail {
+STATICNET_CPU_KERNELS_BEGIN
+namespace conv_detail {
 
 
 /// pad = the zero-padded planes of channels [0, channels) of x (see padded_geom).
@@ -418,4 +419,5 @@ inline void gemm_backward(const conv_geom& g, int n, const float* x, const float
 }
 
 
-}  // namespace staticnet::cpu::conv_detail
+}  // namespace conv_detail
+STATICNET_CPU_KERNELS_END

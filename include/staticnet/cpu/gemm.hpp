@@ -49,7 +49,7 @@
 #include <immintrin.h>
 #endif
 
-namespace staticnet::cpu {
+STATICNET_CPU_KERNELS_BEGIN
 
 enum class trans : bool { no = false, yes = true };
 
@@ -537,7 +537,7 @@ inline void gemm(trans ta, trans tb, int M, int N, int K, const float* A, int ld
       thread_workspace().buf, accumulate);
 }
 
-}  // namespace staticnet::cpu
+STATICNET_CPU_KERNELS_END
 
 #undef STATICNET_GEMM_UNROLL
 #undef STATICNET_GEMM_TRANSPOSE8

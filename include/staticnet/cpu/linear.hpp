@@ -14,7 +14,7 @@
 #include "simd.hpp"
 #include "gemm.hpp"
 
-namespace staticnet::cpu {
+STATICNET_CPU_KERNELS_BEGIN
 
 namespace layer_detail {
 
@@ -87,4 +87,4 @@ inline void linear_backward(int n, int in, int out, const float* x, const float*
   });
 }
 
-}  // namespace staticnet::cpu
+STATICNET_CPU_KERNELS_END

@@ -22,7 +22,7 @@
 
 STATICNET_CPU_DIAGNOSTICS_BEGIN
 
-namespace staticnet::cpu {
+STATICNET_CPU_KERNELS_BEGIN
 
 namespace layer_detail {
 
@@ -116,6 +116,6 @@ inline float cross_entropy(int n, int classes, const float* logits, const std::i
   return static_cast<float>(total / n);
 }
 
-}  // namespace staticnet::cpu
+STATICNET_CPU_KERNELS_END
 
 STATICNET_CPU_DIAGNOSTICS_END

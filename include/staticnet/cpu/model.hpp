@@ -37,14 +37,9 @@
 #include <sys/mman.h>
 #endif
 
-#include "activation.hpp"
-#include "batchnorm.hpp"
-#include "concat.hpp"
-#include "conv.hpp"
-#include "linear.hpp"
-#include "loss.hpp"
+#include "kernel_types.hpp"
+#include "kernels.hpp"
 #include "parallel.hpp"
-#include "pooling.hpp"
 #include "../facts.hpp"
 #include "../engine/engine.hpp"
 #include "../engine/fusion.hpp"
@@ -317,9 +312,9 @@ class Model {
       if (label_smoothing != 0.0f)
         throw std::invalid_argument("staticnet: label smoothing needs a network without a final LogSoftmax "
                                     "(cross-entropy on logits)");
-      return cpu::nll_loss(n, classes, output(), targets.data(), grad);
+      return kernels().nll_loss(n, classes, output(), targets.data(), grad);
     } else {
-      return cpu::cross_entropy(n, classes, output(), targets.data(), label_smoothing, grad);
+      return kernels().cross_entropy(n, classes, output(), targets.data(), label_smoothing, grad);
     }
   }
 
@@ -357,9 +352,9 @@ class Model {
     std::size_t floats = 0, stats = 0;
     for (std::size_t i = 0; i < op_count; ++i) {
       if (plan.rows[i].desc.kind == op_kind::conv)
-        floats = std::max(floats, cpu::conv_scratch_floats(detail::conv_geometry(plan.rows[i]), MaxBatch, threads));
+        floats = std::max(floats, kernels().conv_scratch_floats(detail::conv_geometry(plan.rows[i]), MaxBatch, threads));
       else if (plan.rows[i].desc.kind == op_kind::batchnorm)
-        floats = std::max(floats, cpu::batchnorm_scratch_floats(MaxBatch, plan.rows[i].in.c));
+        floats = std::max(floats, kernels().batchnorm_scratch_floats(MaxBatch, plan.rows[i].in.c));
       if (bn_stats_ready[i]) stats = std::max(stats, 2 * static_cast<std::size_t>(MaxBatch) * plan.rows[i].in.c);
     }
     // The plane statistics a conv hands to its BatchNorm come after every
@@ -387,11 +382,12 @@ class Model {
           const float* fw = folded_.get() + folded_offset_[i];
           float* bn_out = act(exec.rows[static_cast<std::size_t>(fold_target[i])].storage);
           // A ReLU after the folded BatchNorm becomes the conv's epilogue.
-          cpu::conv2d_forward(detail::conv_geometry(r), n, x, fw, fw + e.weight, bn_out, scratch(),
+          kernels().conv2d_forward(detail::conv_geometry(r), n, x, fw, fw + e.weight, bn_out, scratch(),
                               applies_next_relu(static_cast<std::size_t>(fold_target[i])) ? cpu::conv_epilogue::relu
-                                                                                          : cpu::conv_epilogue::none);
+                                                                                          : cpu::conv_epilogue::none,
+                              nullptr);
         } else {
-          cpu::conv2d_forward(detail::conv_geometry(r), n, x, p, e.bias ? p + e.weight : nullptr, y, scratch(),
+          kernels().conv2d_forward(detail::conv_geometry(r), n, x, p, e.bias ? p + e.weight : nullptr, y, scratch(),
                               applies_next_relu(i) ? cpu::conv_epilogue::relu : cpu::conv_epilogue::none,
                               training_ && stats_for_bn[i] >= 0 ? plane_stats() : nullptr);
         }
@@ -402,36 +398,36 @@ class Model {
         const int hw = static_cast<int>(r.in.positions());
         float* b = buffers() + e.buffer;
         if (training_)
-          cpu::batchnorm_forward_train(n, r.in.c, hw, x, p, p + r.in.c, y, saved(e), saved(e) + r.in.c, b,
+          kernels().batchnorm_forward_train(n, r.in.c, hw, x, p, p + r.in.c, y, saved(e), saved(e) + r.in.c, b,
                                        b + r.in.c, bn_momentum, bn_eps, scratch(), applies_next_relu(i),
                                        bn_stats_ready[i] ? plane_stats() : nullptr);
         else
-          cpu::batchnorm_forward_eval(n, r.in.c, hw, x, p, p + r.in.c, b, b + r.in.c, bn_eps, y,
+          kernels().batchnorm_forward_eval(n, r.in.c, hw, x, p, p + r.in.c, b, b + r.in.c, bn_eps, y,
                                       applies_next_relu(i));
         break;
       }
       case op_kind::relu:
-        if (!relu_into_conv[i] && !relu_after_bn[i]) cpu::relu_forward(count, x, y);  // else the layer before did
+        if (!relu_into_conv[i] && !relu_after_bn[i]) kernels().relu_forward(count, x, y);  // else the layer before did
         break;
       case op_kind::dropout:
         if (training_)
-          cpu::dropout_forward(count, x, y, aux(e), static_cast<float>(r.desc.drop.value()),
+          kernels().dropout_forward(count, x, y, aux(e), static_cast<float>(r.desc.drop.value()),
                                step_seed ^ (0xD1B54A32D192ED03ull * (i + 1)));
         else
           std::memcpy(y, x, count * sizeof(float));
         break;
       case op_kind::maxpool:
-        cpu::maxpool_forward(detail::pool_geometry(r), n, x, y, reinterpret_cast<std::int32_t*>(aux(e)));
+        kernels().maxpool_forward(detail::pool_geometry(r), n, x, y, reinterpret_cast<std::int32_t*>(aux(e)));
         break;
-      case op_kind::avgpool: cpu::avgpool_forward(detail::pool_geometry(r), n, x, y); break;
+      case op_kind::avgpool: kernels().avgpool_forward(detail::pool_geometry(r), n, x, y); break;
       case op_kind::global_avgpool:
-        cpu::global_avgpool_forward(n, r.in.c, static_cast<int>(r.in.positions()), x, y);
+        kernels().global_avgpool_forward(n, r.in.c, static_cast<int>(r.in.positions()), x, y);
         break;
       case op_kind::linear:
-        cpu::linear_forward(n, r.in.c, r.out.c, x, p, e.bias ? p + e.weight : nullptr, y);
+        kernels().linear_forward(n, r.in.c, r.out.c, x, p, e.bias ? p + e.weight : nullptr, y);
         break;
       case op_kind::log_softmax:
-        cpu::log_softmax_forward(n, static_cast<int>(r.in.numel()), x, y);
+        kernels().log_softmax_forward(n, static_cast<int>(r.in.numel()), x, y);
         break;
       case op_kind::branch_end: merge_forward(r, e, n, y); break;
       default: break;  // markers and Flatten alias their input
@@ -448,10 +444,10 @@ class Model {
         if (b == 0)
           std::memcpy(y, xb, count * sizeof(float));
         else
-          cpu::add_inplace(count, xb, y);
+          kernels().add_inplace(count, xb, y);
       } else {
         const shape s = shape_of(src);
-        cpu::concat_forward(n, static_cast<int>(r.out.positions()), r.out.c, c_offset, s.c, xb, y);
+        kernels().concat_forward(n, static_cast<int>(r.out.positions()), r.out.c, c_offset, s.c, xb, y);
         c_offset += s.c;
       }
     }
@@ -474,7 +470,7 @@ class Model {
     for (int k = 0; k < b; ++k) c_offset += shape_of(exec.merge_src[static_cast<std::size_t>(e.merge_first + k)]).c;
     const shape s = shape_of(exec.merge_src[static_cast<std::size_t>(e.merge_first + b)]);
     float* dst = grad_buffer(level, 0);
-    cpu::concat_backward(n, static_cast<int>(r.out.positions()), r.out.c, c_offset, s.c, f.gout, dst, false);
+    kernels().concat_backward(n, static_cast<int>(r.out.positions()), r.out.c, c_offset, s.c, f.gout, dst, false);
     return dst;
   }
 
@@ -483,7 +479,7 @@ class Model {
       if (g != f.acc) std::memcpy(f.acc, g, count * sizeof(float));
       f.have = true;
     } else {
-      cpu::add_inplace(count, g, f.acc);
+      kernels().add_inplace(count, g, f.acc);
     }
   }
 
@@ -557,11 +553,11 @@ class Model {
     switch (r.desc.kind) {
       case op_kind::conv: {
         const cpu::conv_geom geo = detail::conv_geometry(r);
-        cpu::conv2d_backward(geo, n, x, dy, p, dx, gp, e.bias ? gp + e.weight : nullptr, scratch());
+        kernels().conv2d_backward(geo, n, x, dy, p, dx, gp, e.bias ? gp + e.weight : nullptr, scratch());
         break;
       }
       case op_kind::batchnorm: {
-        cpu::batchnorm_backward(n, r.in.c, static_cast<int>(r.in.positions()), x, dy, p, saved(e),
+        kernels().batchnorm_backward(n, r.in.c, static_cast<int>(r.in.positions()), x, dy, p, saved(e),
                                 saved(e) + r.in.c, dx, gp, gp + r.in.c,  // dx may be null
                                 applies_next_relu(i)                                              ? cpu::bn_relu::output
                                 : e.src >= 0 && relu_into_bn[static_cast<std::size_t>(e.src)] ? cpu::bn_relu::input
@@ -570,26 +566,26 @@ class Model {
         break;
       }
       case op_kind::relu:
-        if (dx) cpu::relu_backward(count, y, dy, dx);
+        if (dx) kernels().relu_backward(count, y, dy, dx);
         break;
       case op_kind::dropout:
-        if (dx) cpu::dropout_backward(count, aux(e), static_cast<float>(r.desc.drop.value()), dy, dx);
+        if (dx) kernels().dropout_backward(count, aux(e), static_cast<float>(r.desc.drop.value()), dy, dx);
         break;
       case op_kind::maxpool:
         if (dx)
-          cpu::maxpool_backward(detail::pool_geometry(r), n, dy, reinterpret_cast<const std::int32_t*>(aux(e)), dx);
+          kernels().maxpool_backward(detail::pool_geometry(r), n, dy, reinterpret_cast<const std::int32_t*>(aux(e)), dx);
         break;
       case op_kind::avgpool:
-        if (dx) cpu::avgpool_backward(detail::pool_geometry(r), n, dy, dx);
+        if (dx) kernels().avgpool_backward(detail::pool_geometry(r), n, dy, dx);
         break;
       case op_kind::global_avgpool:
-        if (dx) cpu::global_avgpool_backward(n, r.in.c, static_cast<int>(r.in.positions()), dy, dx);
+        if (dx) kernels().global_avgpool_backward(n, r.in.c, static_cast<int>(r.in.positions()), dy, dx);
         break;
       case op_kind::linear:
-        cpu::linear_backward(n, r.in.c, r.out.c, x, p, dy, dx, gp, e.bias ? gp + e.weight : nullptr);
+        kernels().linear_backward(n, r.in.c, r.out.c, x, p, dy, dx, gp, e.bias ? gp + e.weight : nullptr);
         break;
       case op_kind::log_softmax:
-        if (dx) cpu::log_softmax_backward(n, static_cast<int>(r.in.numel()), y, dy, dx);
+        if (dx) kernels().log_softmax_backward(n, static_cast<int>(r.in.numel()), y, dy, dx);
         break;
       default: break;
     }

@@ -183,11 +183,22 @@ class thread_pool {
   static inline thread_local bool in_parallel_ = false;
 };
 
-/// The process-wide pool used by the kernels (hardware_concurrency threads by default).
+/// The process-wide pool used by the kernels (hardware_concurrency threads by
+/// default). With compiled kernels (kernels.hpp) it is defined once, in
+/// libstaticnet_cpu, so every kernel variant and the program share it and its
+/// code is compiled for the baseline instruction set only.
+#if defined(STATICNET_COMPILED_KERNELS) && STATICNET_COMPILED_KERNELS && !defined(STATICNET_DEFINE_POOL)
+thread_pool& default_pool();
+#else
+#if defined(STATICNET_DEFINE_POOL)
+thread_pool& default_pool() {
+#else
 inline thread_pool& default_pool() {
+#endif
   static thread_pool pool(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   return pool;
 }
+#endif
 
 inline void set_num_threads(int threads) { default_pool().resize(threads); }
 inline int num_threads() { return default_pool().size(); }

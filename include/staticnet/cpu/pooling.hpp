@@ -27,18 +27,12 @@
 #include <type_traits>
 #include <utility>
 
+#include "kernel_types.hpp"
 #include "simd.hpp"
 
 STATICNET_CPU_DIAGNOSTICS_BEGIN
 
-namespace staticnet::cpu {
-
-/// Geometry of a 2-D pooling layer on one image (c planes of h_in x w_in).
-struct pool_geom {
-  int c = 0, h_in = 0, w_in = 0, h_out = 0, w_out = 0;
-  int kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1;
-  bool ceil_mode = false, count_include_pad = true;
-};
+STATICNET_CPU_KERNELS_BEGIN
 
 namespace layer_detail {
 
@@ -486,6 +480,6 @@ inline void global_avgpool_backward(int n, int c, int hw, const float* dy, float
   });
 }
 
-}  // namespace staticnet::cpu
+STATICNET_CPU_KERNELS_END
 
 STATICNET_CPU_DIAGNOSTICS_END

@@ -11,14 +11,11 @@
 #include <cmath>
 #include <cstddef>
 
+#include "kernel_types.hpp"
 #include "simd.hpp"
 
-namespace staticnet::cpu {
+STATICNET_CPU_KERNELS_BEGIN
 
-struct sgd_options {
-  float lr = 0.01f, momentum = 0, dampening = 0, weight_decay = 0;
-  bool nesterov = false;
-};
 
 inline void sgd_step(std::size_t size, float* params, const float* grads, float* momentum_buffer,
                      const sgd_options& o, bool first_step) {
@@ -55,4 +52,4 @@ inline void sgd_step(std::size_t size, float* params, const float* grads, float*
   });
 }
 
-}  // namespace staticnet::cpu
+STATICNET_CPU_KERNELS_END

@@ -17,7 +17,7 @@
 
 STATICNET_CPU_DIAGNOSTICS_BEGIN
 
-namespace staticnet::cpu {
+STATICNET_CPU_KERNELS_BEGIN
 
 namespace layer_detail {
 
@@ -208,6 +208,6 @@ inline void relu(const float* x, float* y, std::size_t n) noexcept {
 
 }  // namespace layer_detail
 
-}  // namespace staticnet::cpu
+STATICNET_CPU_KERNELS_END
 
 STATICNET_CPU_DIAGNOSTICS_END

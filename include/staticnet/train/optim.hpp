@@ -11,8 +11,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "../cpu/adam.hpp"
-#include "../cpu/sgd.hpp"
+#include "../cpu/kernel_types.hpp"
+#include "../cpu/kernels.hpp"
 #include "../cpu/aligned.hpp"
 
 namespace staticnet {
@@ -35,7 +35,7 @@ class SGD {
     if (params.size() != size_ || grads.size() != size_)
       throw std::invalid_argument("staticnet: SGD: " + std::to_string(params.size()) +
                                   " parameters given to an optimizer made for " + std::to_string(size_));
-    cpu::sgd_step(size_, params.data(), grads.data(), momentum_.get(), options, first_);
+    cpu::kernels().sgd_step(size_, params.data(), grads.data(), momentum_.get(), options, first_);
     first_ = false;
   }
   template <class M>
@@ -92,8 +92,9 @@ class adam_optimizer {
     if (options.amsgrad && !max_exp_avg_sq_)
       throw std::logic_error(std::string("staticnet: ") + name +
                              ": amsgrad enabled after construction (its max_exp_avg_sq state does not exist)");
-    cpu::adam_step(size_, params.data(), grads.data(), exp_avg_.get(), exp_avg_sq_.get(),
-                   options.amsgrad ? max_exp_avg_sq_.get() : nullptr, options, step_ + 1, Kind);
+    cpu::kernels().adam_step(size_, params.data(), grads.data(), exp_avg_.get(), exp_avg_sq_.get(),
+                             options.amsgrad ? max_exp_avg_sq_.get() : nullptr,
+                             cpu::make_adam_coefficients(options, step_ + 1, Kind));
     ++step_;
   }
   template <class M>
