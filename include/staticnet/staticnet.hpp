@@ -20,7 +20,7 @@
 #include "core.hpp"
 #include "engine/all.hpp"
 #if defined(STATICNET_COMPILED_KERNELS) && STATICNET_COMPILED_KERNELS
-#include "cpu/kernels.hpp"  // the kernels come compiled, from libstaticnet_cpu
+#include "cpu/kernels.hpp"  // the kernels come compiled, from libstaticnet
 #include "cpu/model.hpp"
 #include "cpu/parallel.hpp"
 #else

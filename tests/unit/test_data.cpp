@@ -24,6 +24,9 @@
 #include <vector>
 
 #include <staticnet/data/all.hpp>
+#include <staticnet/data/xtensor.hpp>
+
+#include <xtensor/xmath.hpp>
 
 namespace {
 
@@ -351,8 +354,8 @@ TEST_F(DataFiles, IdxCorruptFiles) {
 /// N samples of H x W x C with pixel p of sample i = i * 10 + p, label i % 3.
 data::dataset make_dataset(std::size_t n, std::size_t h = 2, std::size_t w = 3, std::size_t c = 2) {
   data::dataset d;
-  d.images = xt::xtensor<std::uint8_t, 4>::from_shape({n, h, w, c});
-  d.labels = xt::xtensor<std::int32_t, 1>::from_shape({n});
+  d.images = data::ndarray<std::uint8_t, 4>::from_shape({n, h, w, c});
+  d.labels = data::ndarray<std::int32_t, 1>::from_shape({n});
   const std::size_t s = h * w * c;
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t p = 0; p < s; ++p) d.images.data()[i * s + p] = static_cast<std::uint8_t>((i * 10 + p) & 0xFF);
@@ -392,6 +395,25 @@ TEST(Dataset, SubsetConcatValidate) {
   EXPECT_THROW(data::validate(bad), std::invalid_argument);
 }
 
+TEST(Ndarray, RowMajorAndViewedByXtensor) {
+  auto a = data::ndarray<std::int32_t, 3>::from_shape({2, 3, 4});
+  EXPECT_EQ(a.size(), 24u);
+  EXPECT_EQ(a.shape()[2], 4u);
+  EXPECT_TRUE(std::all_of(a.begin(), a.end(), [](std::int32_t v) { return v == 0; }));
+  for (std::size_t i = 0; i < a.size(); ++i) a.data()[i] = static_cast<std::int32_t>(i);
+  EXPECT_EQ(a(1, 2, 3), 23);
+  EXPECT_EQ(a(0, 1, 0), 4);
+  EXPECT_EQ(a(1, 0, 2), 14);
+  const auto x = data::as_xtensor(a);  // no copy: the same elements, the same shape
+  EXPECT_EQ(x.dimension(), 3u);
+  EXPECT_EQ(x.shape()[1], 3u);
+  EXPECT_EQ(x(1, 2, 3), 23);
+  EXPECT_EQ(x(1, 0, 2), 14);
+  EXPECT_EQ(&x(0, 0, 0), a.data());
+  EXPECT_EQ(xt::sum(x)(), 23 * 24 / 2);
+  EXPECT_EQ((data::ndarray<std::uint8_t, 4>{}.size()), 0u);
+}
+
 // ----------------------------------------------------------------- stats ----
 
 TEST(Stats, HandComputed) {
@@ -400,8 +422,8 @@ TEST(Stats, HandComputed) {
   //   channel 1: 51 everywhere       -> mean 0.2, std 0
   //   channel 2: 0, 51, 102, 153     -> 0, .2, .4, .6: mean 0.3, var (.09+.01+.01+.09)/4 = 0.05
   data::dataset d;
-  d.images = xt::xtensor<std::uint8_t, 4>::from_shape({2, 1, 2, 3});
-  d.labels = xt::xtensor<std::int32_t, 1>::from_shape({2});
+  d.images = data::ndarray<std::uint8_t, 4>::from_shape({2, 1, 2, 3});
+  d.labels = data::ndarray<std::int32_t, 1>::from_shape({2});
   const std::uint8_t px[12] = {0, 51, 0, 255, 51, 51, 255, 51, 102, 0, 51, 153};
   std::copy(std::begin(px), std::end(px), d.images.data());
   const auto st = data::compute_channel_stats(d);
@@ -501,7 +523,7 @@ TEST(Loader, GeometryAndDropLast) {
   EXPECT_THROW(data::batch_loader(d, 0, false, false, 1), std::invalid_argument);
   EXPECT_THROW(data::batch_loader(d, 4, false, false, 1, {}, {.workers = 0}), std::invalid_argument);
   auto bad = make_dataset(4);
-  bad.labels = xt::xtensor<std::int32_t, 1>::from_shape({3});
+  bad.labels = data::ndarray<std::int32_t, 1>::from_shape({3});
   EXPECT_THROW(data::batch_loader(bad, 4, false, false, 1), std::invalid_argument);
 }
 

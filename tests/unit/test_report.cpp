@@ -16,6 +16,8 @@
 #include <vector>
 
 #include <staticnet/report/all.hpp>
+#include <staticnet/report/impl/canvas.hpp>            // the detail helpers tested below
+#include <staticnet/report/impl/confusion_layout.hpp>
 
 // fontconfig's parsed configuration lives until FcFini(), which cairo never
 // calls: tell LeakSanitizer (STATICNET_SANITIZE builds) it is not a leak.

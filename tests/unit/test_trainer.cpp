@@ -28,8 +28,8 @@ namespace {
 // 4 classes of 8x8 RGB images: a bright 4x4 quadrant (the class) on noise.
 sn::data::dataset make_data(int n, unsigned seed) {
   sn::data::dataset d;
-  d.images = xt::xtensor<std::uint8_t, 4>::from_shape({static_cast<std::size_t>(n), 8, 8, 3});
-  d.labels = xt::xtensor<std::int32_t, 1>::from_shape({static_cast<std::size_t>(n)});
+  d.images = staticnet::data::ndarray<std::uint8_t, 4>::from_shape({static_cast<std::size_t>(n), 8, 8, 3});
+  d.labels = staticnet::data::ndarray<std::int32_t, 1>::from_shape({static_cast<std::size_t>(n)});
   d.classes = {"top-left", "top-right", "bottom-left", "bottom-right"};
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> noise(0, 90), bright(170, 255);

@@ -9,7 +9,7 @@
 // Two modes (docs/engine.md, "Instruction sets and compiled kernels"):
 //   * compiled (STATICNET_COMPILED_KERNELS, what the CMake target
 //     staticnet::staticnet gives): the kernels are compiled once, into
-//     libstaticnet_cpu, for each instruction set the compiler can target
+//     libstaticnet, for each instruction set the compiler can target
 //     (x86-64: sse2, avx2 = x86-64-v3, avx512 = x86-64-v4); kernels() returns
 //     the best one this CPU runs (xsimd's run-time detection), or the one the
 //     environment variable STATICNET_ISA names. A program that includes this

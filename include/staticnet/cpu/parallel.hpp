@@ -185,7 +185,7 @@ class thread_pool {
 
 /// The process-wide pool used by the kernels (hardware_concurrency threads by
 /// default). With compiled kernels (kernels.hpp) it is defined once, in
-/// libstaticnet_cpu, so every kernel variant and the program share it and its
+/// libstaticnet, so every kernel variant and the program share it and its
 /// code is compiled for the baseline instruction set only.
 #if defined(STATICNET_COMPILED_KERNELS) && STATICNET_COMPILED_KERNELS && !defined(STATICNET_DEFINE_POOL)
 thread_pool& default_pool();

@@ -7,5 +7,6 @@
 #include "error.hpp"
 #include "idx.hpp"
 #include "loader.hpp"
+#include "ndarray.hpp"
 #include "stats.hpp"
 #include "transform.hpp"

@@ -101,8 +101,8 @@ inline dataset load_cifar10_files(const std::vector<std::filesystem::path>& file
   }
   // Pass 2: decode straight into the N x 32 x 32 x 3 tensor.
   dataset d;
-  d.images = xt::xtensor<std::uint8_t, 4>::from_shape({total, 32, 32, 3});
-  d.labels = xt::xtensor<std::int32_t, 1>::from_shape({total});
+  d.images = ndarray<std::uint8_t, 4>::from_shape({total, 32, 32, 3});
+  d.labels = ndarray<std::int32_t, 1>::from_shape({total});
   std::uint8_t* img = d.images.data();
   std::int32_t* lab = d.labels.data();
   std::vector<std::uint8_t> buffer;

@@ -4,8 +4,9 @@
 //   labels: N int32 class indices in [0, classes.size())
 //   classes: the class names, in label order
 //
-// xtensor is the container at this API edge only; the loaders and the batch
-// loader work on the contiguous buffer (image(i) is sample i's H*W*C bytes).
+// The arrays are ndarray (ndarray.hpp: row-major, contiguous; data/xtensor.hpp
+// views them as xtensor expressions); the loaders and the batch loader work on
+// the contiguous buffer (image(i) is sample i's H*W*C bytes).
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -15,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include <xtensor/xtensor.hpp>
+#include "ndarray.hpp"
 
 namespace staticnet::data {
 
@@ -23,8 +24,8 @@ namespace staticnet::data {
 enum class split { train, test };
 
 struct dataset {
-  xt::xtensor<std::uint8_t, 4> images;  ///< N x H x W x C
-  xt::xtensor<std::int32_t, 1> labels;  ///< N
+  ndarray<std::uint8_t, 4> images;  ///< N x H x W x C
+  ndarray<std::int32_t, 1> labels;  ///< N
   std::vector<std::string> classes;     ///< class names, in label order
 
   [[nodiscard]] int size() const { return static_cast<int>(images.shape()[0]); }
@@ -62,9 +63,9 @@ inline dataset subset(const dataset& d, std::size_t first, std::size_t count) {
     throw std::out_of_range("staticnet::data::subset: samples [" + std::to_string(first) + ", " +
                             std::to_string(first + count) + ") of a dataset of " + std::to_string(n));
   dataset out;
-  out.images = xt::xtensor<std::uint8_t, 4>::from_shape(
+  out.images = ndarray<std::uint8_t, 4>::from_shape(
       {count, d.images.shape()[1], d.images.shape()[2], d.images.shape()[3]});
-  out.labels = xt::xtensor<std::int32_t, 1>::from_shape({count});
+  out.labels = ndarray<std::int32_t, 1>::from_shape({count});
   const std::size_t bytes = d.sample_bytes();
   std::copy_n(d.images.data() + first * bytes, count * bytes, out.images.data());
   std::copy_n(d.labels.data() + first, count, out.labels.data());
@@ -76,8 +77,8 @@ namespace detail {
 inline dataset concat_parts(std::span<const dataset* const> parts) {
   dataset out;
   if (parts.empty()) {
-    out.images = xt::xtensor<std::uint8_t, 4>::from_shape({0, 0, 0, 0});
-    out.labels = xt::xtensor<std::int32_t, 1>::from_shape({0});
+    out.images = ndarray<std::uint8_t, 4>::from_shape({0, 0, 0, 0});
+    out.labels = ndarray<std::int32_t, 1>::from_shape({0});
     return out;
   }
   const auto s = parts[0]->images.shape();
@@ -95,8 +96,8 @@ inline dataset concat_parts(std::span<const dataset* const> parts) {
     }
     n += p->images.shape()[0];
   }
-  out.images = xt::xtensor<std::uint8_t, 4>::from_shape({n, s[1], s[2], s[3]});
-  out.labels = xt::xtensor<std::int32_t, 1>::from_shape({n});
+  out.images = ndarray<std::uint8_t, 4>::from_shape({n, s[1], s[2], s[3]});
+  out.labels = ndarray<std::int32_t, 1>::from_shape({n});
   std::uint8_t* img = out.images.data();
   std::int32_t* lab = out.labels.data();
   for (const dataset* p : parts) {

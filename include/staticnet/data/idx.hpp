@@ -133,7 +133,7 @@ inline dataset load_idx(const std::filesystem::path& images, const std::filesyst
   const auto lh = detail::parse_idx(labels, bytes, lgz, 1, 1, "label");
   const std::size_t n = static_cast<std::size_t>(lh.dims[0]);
   dataset d;
-  d.labels = xt::xtensor<std::int32_t, 1>::from_shape({n});
+  d.labels = ndarray<std::int32_t, 1>::from_shape({n});
   int max_label = -1;
   for (std::size_t i = 0; i < n; ++i) {
     const int l = bytes[lh.data_offset + i];
@@ -155,7 +155,7 @@ inline dataset load_idx(const std::filesystem::path& images, const std::filesyst
                          labels.string() + " holds " + std::to_string(n) + " labels" +
                          detail::decompressed_note(igz));
   const std::size_t c = ih.dims.size() == 4 ? static_cast<std::size_t>(ih.dims[3]) : 1;
-  d.images = xt::xtensor<std::uint8_t, 4>::from_shape(
+  d.images = ndarray<std::uint8_t, 4>::from_shape(
       {n, static_cast<std::size_t>(ih.dims[1]), static_cast<std::size_t>(ih.dims[2]), c});
   std::copy_n(bytes.data() + ih.data_offset, static_cast<std::size_t>(ih.count), d.images.data());
   d.classes = std::move(classes);

@@ -7,15 +7,15 @@
 //   confusion_matrix_text  the same matrix as a text table for the terminal or a log
 //
 // All drawing, text (cairo's toy text API, "DejaVu Sans") and PNG encoding are
-// cairo's; see docs/reports.md for why. Link cairo (the CMake target
-// staticnet::staticnet does). Every function throws std::runtime_error, whose
+// cairo's; see docs/reports.md for why. Link cairo (the CMake targets do when
+// it is found); with staticnet::staticnet the functions are compiled in
+// libstaticnet (report/api.hpp). Every function throws std::runtime_error, whose
 // message names the output path, when it cannot produce the file (a missing or
 // unwritable directory, a cairo error) or when its input is malformed.
 //
 #pragma once
 #include "records.hpp"
 #include "confusion_text.hpp"
-#include "canvas.hpp"
 #include "plot.hpp"
 #include "image_grid.hpp"
 #include "confusion.hpp"

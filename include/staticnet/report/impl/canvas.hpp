@@ -1,4 +1,4 @@
-// staticnet/report/canvas.hpp: the cairo drawing layer of the PNG reports: an image surface
+// staticnet/report/impl/canvas.hpp: the cairo drawing layer of the PNG reports: an image surface
 // that saves itself, fonts and text, nice axis numbers, text wrapping.
 #pragma once
 #if __has_include(<cairo.h>)
@@ -21,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-#include "records.hpp"
+#include "../records.hpp"
 
 namespace staticnet::report {
 
