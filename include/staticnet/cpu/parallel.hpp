@@ -25,8 +25,8 @@
 #include <mutex>
 #include <thread>
 #include <vector>
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
+#if (defined(__x86_64__) || defined(__i386__)) && !(defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>  // _mm_pause (GCC and clang have the builtin: no 50 MB header to parse)
 #endif
 
 namespace staticnet::cpu {
@@ -34,7 +34,9 @@ namespace staticnet::cpu {
 namespace parallel_detail {
 /// A CPU hint that the thread is spinning (frees the core's shared resources for its sibling).
 inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_ia32_pause();
+#elif defined(__x86_64__) || defined(__i386__)
   _mm_pause();
 #elif defined(__aarch64__)
   asm volatile("yield");
