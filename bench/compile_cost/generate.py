@@ -305,7 +305,7 @@ def reference_tu(header: str) -> str:
             f"static_assert(sn::receptive_field<{t}> == {f.rf});",
             f"static_assert(sn::separable_conv_count<{t}> == {f.separable});",
             f"static_assert(sn::dilated_conv_count<{t}> == {f.dilated});",
-            f"static_assert({'' if s7 else '!'}sn::satisfies<{t}, sn::assignments::S7Dilated>);",
+            f"static_assert({'' if s7 else '!'}sn::satisfies<{t}, sn::exercises::S7Dilated>);",
             f"static_assert(sn::torchsummary_estimate<{t}>.rows == {f.ts_rows});",
             f"static_assert(sn::torchsummary_estimate<{t}>.activation_elements == {f.ts_elements});",
             f"static_assert(near(sn::torchsummary_estimate<{t}>.input_mb, {ts[0]!r}));",

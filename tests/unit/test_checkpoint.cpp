@@ -302,6 +302,10 @@ TEST_F(Safetensors, RefusesMalformedFiles) {
       {raw_file(R"({"w": {"dtype": "F32", "shape": [2.0], "data_offsets": [0, 8]}})", f8), "a dimension must be a non-negative integer"},
       {raw_file(R"({"w": {"dtype": "F32", "shape": [99999999999999999999], "data_offsets": [0, 8]}})", f8), "too large"},
       {raw_file(R"({"w": {"dtype": "F32", "shape": [4294967296, 4294967296, 4], "data_offsets": [0, 8]}})", f8), "the shape is too large"},
+      // Issue "Reliability": 0 bytes, but numel() would overflow int64 on the way to the 0.
+      {raw_file(R"({"w": {"dtype": "U8", "shape": [2, 6917529027641081856, 0], "data_offsets": [0, 0]}})"), "the shape is too large"},
+      {raw_file(R"({"w": {"dtype": "F32", "shape": [)" + [] { std::string d; for (int i = 0; i < 65; ++i) d += i ? ", 1" : "1"; return d; }() +
+                R"(], "data_offsets": [0, 4]}})", f8.substr(0, 4)), "the shape has 65 dimensions (at most 64 are supported)"},
       {raw_file(R"({"w": {"dtype": "F32", "shape": [2]}})", f8), "tensor \"w\" lacks \"data_offsets\""},
       {raw_file(R"({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0]}})", f8), "must be an array [begin, end]"},
       {raw_file(R"({"w": {"dtype": 32, "shape": [2], "data_offsets": [0, 8]}})", f8), "\"dtype\" must be a string"},
@@ -793,3 +797,65 @@ TEST_F(Checkpoint, DropoutStateAndBatchNormSettings) {
     EXPECT_TRUE(bits_equal(va, std::vector<float>(yb.begin(), yb.end())));
   }
 }
+
+// Issue "Reliability": values restored from a checkpoint are checked like the
+// constructors check them, before anything changes.
+TEST_F(Checkpoint, RestoredHyperparametersAndCountersAreChecked) {
+  sn::Model<TinyNet, 2> model(1);
+  const fs::path p = dir / "hyper.safetensors";
+  // SGD with a negative learning rate, and with NaN momentum.
+  for (const char* bad : {"-1", "nan"}) {
+    sn::SGD opt(model, {.lr = 0.1f, .momentum = 0.9f});
+    sn::checkpoint_extras extras;
+    sn::add_optimizer_state(extras, model, opt);
+    extras.metadata[std::string(bad) == "-1" ? "optimizer.lr" : "optimizer.momentum"] = bad;
+    sn::save_checkpoint(p, model, extras);
+    const auto info = sn::load_checkpoint(p, model);
+    sn::SGD fresh(model, {.lr = 0.05f, .momentum = 0.5f});
+    EXPECT_HAS(error_of([&] { sn::restore_optimizer_state(info, model, fresh); }), "hyperparameters are invalid");
+    EXPECT_EQ(fresh.options.lr, 0.05f);  // unchanged
+    EXPECT_FALSE(fresh.started());
+  }
+  // Adam with beta1 = 1 (a division by zero at the next step) and a step count that would overflow.
+  for (const auto& [key, value] : {std::pair<const char*, const char*>{"optimizer.beta1", "1"},
+                                   {"optimizer.step", "9223372036854775807"}}) {
+    sn::Adam adam(model, {.lr = 1e-3});
+    sn::checkpoint_extras extras;
+    sn::add_optimizer_state(extras, model, adam);
+    extras.metadata[key] = value;
+    sn::save_checkpoint(p, model, extras);
+    const auto info = sn::load_checkpoint(p, model);
+    sn::Adam fresh(model, {.lr = 1e-3});
+    EXPECT_THROW(sn::restore_optimizer_state(info, model, fresh), std::runtime_error) << key;
+    EXPECT_EQ(fresh.step_count(), 0) << key;
+  }
+  // A schedule counter at INT64_MAX (the next step would overflow) and a NaN learning rate.
+  sn::SGD opt(model, {.lr = 0.1f});
+  for (const auto& [key, value] : {std::pair<const char*, const char*>{"schedule.last_epoch", "9223372036854775807"},
+                                   {"schedule.last_lr", "nan"}}) {
+    sn::StepLR sched(opt, {.step_size = 2});
+    sn::checkpoint_info info;
+    info.metadata = {{"schedule.last_epoch", "3"}, {"schedule.step_count", "4"}, {"schedule.last_lr", "0.1"},
+                     {"schedule.base_lr", "0.1"}};
+    info.metadata[key] = value;
+    EXPECT_HAS(error_of([&] { sn::trainer_detail::load_schedule(info, sched, p); }), key);
+    EXPECT_EQ(sched.state().last_epoch, 0) << key;  // unchanged: the constructor's initial step
+  }
+  // BatchNorm settings no training step can use.
+  for (const auto& [key, value] : {std::pair<const char*, const char*>{"staticnet.bn_eps", "nan"},
+                                   {"staticnet.bn_eps", "0"},
+                                   {"staticnet.bn_momentum", "-5"}}) {
+    sn::save_checkpoint(p, model);
+    st::file f = st::read(p);
+    f.metadata[key] = value;
+    std::vector<st::tensor_view> views;
+    for (const auto& t : f.tensors) views.push_back(t.view());
+    st::write(p, views, f.metadata);
+    sn::Model<TinyNet, 2> other(2);
+    const auto before = std::vector<float>(other.parameters().begin(), other.parameters().end());
+    EXPECT_HAS(error_of([&] { (void)sn::load_checkpoint(p, other); }), key);
+    EXPECT_TRUE(bits_equal(before, std::vector<float>(other.parameters().begin(), other.parameters().end())));
+    EXPECT_EQ(other.bn_eps, 1e-5f);
+  }
+}
+

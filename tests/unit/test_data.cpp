@@ -234,6 +234,24 @@ TEST_F(DataFiles, GzipStreamErrors) {
   EXPECT_EQ(data::read_file_bytes(dir / "good.gz"), payload);
   // a directory is not a file
   expect_data_error([&] { data::read_file_bytes(dir); }, {"cannot open", "directory"});
+  // concatenated gzip members are one stream (as gzip -d reads them)
+  bytes twice = gz;
+  twice.insert(twice.end(), gz.begin(), gz.end());
+  write_file(dir / "twice.gz", twice);
+  bytes payload2 = payload;
+  payload2.insert(payload2.end(), payload.begin(), payload.end());
+  EXPECT_EQ(data::read_file_bytes(dir / "twice.gz"), payload2);
+  // a decompressed size above the limit (a gzip bomb) is refused without reading on
+  std::vector<std::uint8_t> out;
+  expect_data_error([&] { data::read_file_bytes(dir / "good.gz", out, 1000); },
+                    {"good.gz", "decompresses to more than 1000 bytes"});
+  // a trailer claiming 1 GiB for a small file does not reserve 1 GiB
+  bytes liar = gz;
+  liar[liar.size() - 1] = 0x40;  // ISIZE = 0x40xxxxxx: about 1 GiB
+  write_file(dir / "liar.gz", liar);
+  std::vector<std::uint8_t> small;
+  expect_data_error([&] { data::read_file_bytes(dir / "liar.gz", small); }, {"liar.gz", "gzip stream error"});
+  EXPECT_LT(small.capacity(), std::size_t{64} << 20);
 }
 
 // ------------------------------------------------------------------ IDX ----

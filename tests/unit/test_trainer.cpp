@@ -159,3 +159,36 @@ TEST(Trainer, RefusesABatchLargerThanTheModelPlanned) {
                std::invalid_argument);
   std::fclose(sink);
 }
+
+// The resume path's log reader (issue "Reliability": a 13-byte line read past
+// its end, and lines without an epoch cast NaN to int): every line that is not
+// a JSON object with an integer epoch in range is skipped.
+TEST(Trainer, LogReaderSkipsBrokenLines) {
+  namespace td = staticnet::trainer_detail;
+  const auto dir = std::filesystem::temp_directory_path() / ("staticnet_log_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "log.jsonl";
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << "{rai\"epoch\": \n"                       // the fuzzer's input: cut after the key
+      << "\n"                                      // blank
+      << "{\"train_loss\": 1.0}\n"                 // no epoch
+      << "{\"epoch\": null, \"lr\": 0.1}\n"        // null epoch
+      << "{\"epoch\": 1e300}\n"                    // out of range
+      << "{\"epoch\": 1.5}\n"                      // not an integer
+      << "[1, 2]\n"                                // not an object
+      << "{\"epoch\": 1, \"train_loss\": 0.5, \"test_acc\": null, \"lr\": 0.01}\n"
+      << "{\"epoch\": 2, \"train_loss\": 0.25, \"lr\": 0.02}\n"
+      << "{\"epoch\": 2, \"train_loss\": 0.125, \"lr\"";  // cut short by a crash: the earlier epoch 2 stays
+  }
+  const auto rows = td::read_log(path, 5);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].epoch, 1);
+  EXPECT_DOUBLE_EQ(rows[0].train_loss, 0.5);
+  EXPECT_TRUE(std::isnan(rows[0].test_acc));
+  EXPECT_DOUBLE_EQ(rows[0].lr, 0.01);
+  EXPECT_EQ(rows[1].epoch, 2);
+  EXPECT_DOUBLE_EQ(rows[1].train_loss, 0.25);
+  EXPECT_EQ(td::read_log(path, 1).size(), 1u);  // epochs after the checkpoint's are not history
+  std::filesystem::remove_all(dir);
+}

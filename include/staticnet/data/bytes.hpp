@@ -57,7 +57,8 @@ inline gzFile gz_open(const std::filesystem::path& p) {
 }
 
 /// size_hint: the decompressed size the gzip trailer claims (only reserved, never trusted).
-inline void read_gzip(const std::filesystem::path& p, std::vector<std::uint8_t>& out, std::size_t size_hint = 0) {
+inline void read_gzip(const std::filesystem::path& p, std::vector<std::uint8_t>& out, std::size_t size_hint,
+                      std::uint64_t file_size, std::size_t max_bytes) {
   errno = 0;
   gzFile g = gz_open(p);
   if (g == nullptr) {
@@ -88,10 +89,17 @@ inline void read_gzip(const std::filesystem::path& p, std::vector<std::uint8_t>&
   };
   out.clear();
   constexpr std::size_t chunk = std::size_t{1} << 20;
-  // With a right hint the buffer is never reallocated (the last read asks for a whole chunk).
-  out.reserve(std::min<std::size_t>(size_hint, std::size_t{1} << 30) + chunk);
+  // With a right hint the buffer is never reallocated (the last read asks for
+  // a whole chunk). The hint is the trailer's claim: it is believed only up to
+  // what deflate can produce from this many bytes (at most 1032 to 1), and
+  // up to the limit.
+  const std::uint64_t plausible = file_size * 1032;
+  out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>({size_hint, plausible, max_bytes})) + chunk);
   for (;;) {
     const std::size_t old = out.size();
+    if (old > max_bytes)
+      throw data_error(p, 0, "decompresses to more than " + std::to_string(max_bytes) +
+                                 " bytes (read_file_bytes' max_bytes: a corrupt file or a gzip bomb?)");
     out.resize(old + chunk);
     const int r = gzread(g, out.data() + old, static_cast<unsigned>(chunk));
     if (r < 0) {
@@ -127,9 +135,16 @@ inline bool is_gzip_file(const std::filesystem::path& p) {
   return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
 }
 
+/// The most bytes read_file_bytes decompresses by default (4 GiB: more than
+/// any image data set these readers are for).
+inline constexpr std::size_t default_max_bytes = std::size_t{4} << 30;
+
 /// Reads the whole file into out (reusing its capacity), decompressing it when
-/// it is gzip. Returns whether it was gzip (so offsets in out are decompressed offsets).
-inline bool read_file_bytes(const std::filesystem::path& p, std::vector<std::uint8_t>& out) {
+/// it is gzip. Returns whether it was gzip (so offsets in out are decompressed
+/// offsets). A gzip file that decompresses to more than max_bytes is refused
+/// with a data_error. (zlib's gzread ignores bytes after the last gzip member.)
+inline bool read_file_bytes(const std::filesystem::path& p, std::vector<std::uint8_t>& out,
+                            std::size_t max_bytes = default_max_bytes) {
   auto f = detail::open_for_reading(p);
   unsigned char magic[2] = {0, 0};
   const std::size_t m = std::fread(magic, 1, 2, f.get());
@@ -140,8 +155,11 @@ inline bool read_file_bytes(const std::filesystem::path& p, std::vector<std::uin
     if (std::fseek(f.get(), -4, SEEK_END) == 0 && std::fread(isize, 1, 4, f.get()) == 4)
       hint = std::size_t{isize[0]} | (std::size_t{isize[1]} << 8) | (std::size_t{isize[2]} << 16) |
              (std::size_t{isize[3]} << 24);
+    std::uint64_t file_size = 0;
+    if (std::fseek(f.get(), 0, SEEK_END) == 0)
+      if (const long end = std::ftell(f.get()); end > 0) file_size = static_cast<std::uint64_t>(end);
     f.reset();
-    detail::read_gzip(p, out, hint);
+    detail::read_gzip(p, out, hint, file_size, max_bytes);
     return true;
   }
   if (std::fseek(f.get(), 0, SEEK_END) != 0) throw data_error(p, 0, "cannot seek: " + detail::errno_message(errno));

@@ -101,6 +101,9 @@ struct file {
   return 0;
 }
 
+/// The most dimensions a tensor of a file may have.
+inline constexpr std::size_t max_rank = 64;
+
 /// safetensors' limit on the JSON header (as the reference implementation).
 inline constexpr std::uint64_t max_header_bytes = 100'000'000;
 
@@ -210,15 +213,23 @@ inline parsed_header parse_header(std::string_view text, const std::string& labe
     entry e;
     e.name = m.key;
     e.dtype = dtype->text;
-    std::uint64_t bytes = static_cast<std::uint64_t>(elem);
+    if (shape->items.size() > max_rank)
+      throw bad(shape->offset, who + ": the shape has " + std::to_string(shape->items.size()) +
+                                   " dimensions (at most " + std::to_string(max_rank) + " are supported)");
+    // Every prefix product of the dimensions must fit in int64 (tensor::numel
+    // multiplies left to right), even when a later dimension is 0, and so must
+    // the byte count. After a 0 every prefix product is 0.
+    constexpr auto max_count = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    std::uint64_t count = 1;
     for (const json::value& d : shape->items) {
       const std::uint64_t dim = as_uint(d, who + ": a dimension");
-      if (dim > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) ||
-          (dim != 0 && bytes > std::numeric_limits<std::uint64_t>::max() / dim))
+      if (dim > max_count || (dim != 0 && count > max_count / dim))
         throw bad(d.offset, who + ": the shape is too large");
-      bytes *= dim;
+      if (count != 0) count *= dim;
       e.shape.push_back(static_cast<std::int64_t>(dim));
     }
+    if (count > max_count / static_cast<std::uint64_t>(elem)) throw bad(shape->offset, who + ": the shape is too large");
+    const std::uint64_t bytes = count * static_cast<std::uint64_t>(elem);
     e.begin = as_uint(offsets->items[0], who + ": data_offsets[0]");
     e.end = as_uint(offsets->items[1], who + ": data_offsets[1]");
     if (e.end < e.begin)

@@ -21,6 +21,7 @@
 // train/optimizer_state.hpp's (add_optimizer_state / restore_optimizer_state).
 #pragma once
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -312,6 +313,11 @@ checkpoint_info load_checkpoint(const std::filesystem::path& path, M& model, con
   const std::string label = "checkpoint '" + path.string() + "'";
   safetensors::file f = safetensors::detail::read_file(path, label);
 
+  // Every tensor by name (one index for all the look-ups below: a file may
+  // hold tens of thousands of tensors).
+  std::map<std::string_view, const safetensors::tensor*> by_name;
+  for (const auto& t : f.tensors) by_name.emplace(t.name, &t);
+
   // The extras the checkpoint declares.
   std::set<std::string, std::less<>> extra_names;
   if (const auto it = f.metadata.find(cd::key_extras); it != f.metadata.end()) {
@@ -326,7 +332,7 @@ checkpoint_info load_checkpoint(const std::filesystem::path& path, M& model, con
       throw std::runtime_error("staticnet: " + label + ": metadata \"" + cd::key_extras +
                                "\" is not a JSON array of strings");
     for (const auto& v : list.items) {
-      if (!f.find(v.text))
+      if (!by_name.count(v.text))
         throw std::runtime_error("staticnet: " + label + ": metadata lists the extra tensor \"" + v.text +
                                  "\", which the file does not contain");
       extra_names.insert(v.text);
@@ -335,8 +341,6 @@ checkpoint_info load_checkpoint(const std::filesystem::path& path, M& model, con
 
   // Names, shapes and dtypes against the model.
   std::vector<named_tensor> named = model.named_tensors();
-  std::map<std::string_view, const safetensors::tensor*> by_name;
-  for (const auto& t : f.tensors) by_name.emplace(t.name, &t);
   std::set<std::string_view> model_names;
   std::vector<std::string> missing, unexpected, mismatched, ignored;
   std::vector<const safetensors::tensor*> sources;
@@ -420,6 +424,13 @@ checkpoint_info load_checkpoint(const std::filesystem::path& path, M& model, con
   std::optional<float> bn_momentum, bn_eps;
   if (f.metadata.count(cd::key_bn_momentum)) bn_momentum = cd::required_number<float>(f.metadata, cd::key_bn_momentum, label);
   if (f.metadata.count(cd::key_bn_eps)) bn_eps = cd::required_number<float>(f.metadata, cd::key_bn_eps, label);
+  // BatchNorm settings a training step can use: momentum in [0, 1], eps > 0 and finite.
+  if (bn_momentum && !(*bn_momentum >= 0.0f && *bn_momentum <= 1.0f))
+    throw std::runtime_error("staticnet: " + label + ": metadata \"" + cd::key_bn_momentum + "\" = " +
+                             cd::number_text(*bn_momentum) + " is not in [0, 1]");
+  if (bn_eps && !(*bn_eps > 0.0f && std::isfinite(*bn_eps)))
+    throw std::runtime_error("staticnet: " + label + ": metadata \"" + cd::key_bn_eps + "\" = " +
+                             cd::number_text(*bn_eps) + " is not a finite value > 0");
   std::optional<std::pair<std::uint64_t, std::uint64_t>> dropout;
   if (f.metadata.count(cd::key_dropout_seed) && f.metadata.count(cd::key_dropout_steps))
     dropout.emplace(cd::required_number<std::uint64_t>(f.metadata, cd::key_dropout_seed, label),

@@ -4,6 +4,7 @@
 //   sn::Adam adam(model, {.lr = 1e-3, .weight_decay = 1e-4});
 //   sn::AdamW adamw(model, {.lr = 1e-3});   // decoupled weight decay 1e-2
 #pragma once
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -24,7 +25,11 @@ class SGD {
   SGD(std::size_t size, cpu::sgd_options options) : options(options), size_(size) {
     if (options.nesterov && (options.momentum <= 0.0f || options.dampening != 0.0f))
       throw std::invalid_argument("staticnet: SGD: Nesterov momentum requires a momentum and zero dampening");
-    if (options.lr < 0.0f) throw std::invalid_argument("staticnet: SGD: invalid learning rate");
+    // As torch.optim.SGD's checks, NaN refused too.
+    if (!(options.lr >= 0.0f)) throw std::invalid_argument("staticnet: SGD: invalid learning rate");
+    if (!(options.momentum >= 0.0f)) throw std::invalid_argument("staticnet: SGD: invalid momentum value");
+    if (!(options.weight_decay >= 0.0f)) throw std::invalid_argument("staticnet: SGD: invalid weight_decay value");
+    if (std::isnan(options.dampening)) throw std::invalid_argument("staticnet: SGD: invalid dampening value");
     momentum_ = detail::aligned_zeros<float>(size);
   }
   template <class M>

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <type_traits>
 #include <vector>
 
 #include "../engine/engine.hpp"
@@ -153,6 +154,13 @@ bool restore_optimizer_state(const checkpoint_info& info, M& model, Optimizer& o
     if (!v) throw std::runtime_error(where + "metadata \"" + k + "\" = \"" + *s + "\" is not valid");
     field = *v;
   });
+  if constexpr (std::is_constructible_v<Optimizer, std::size_t, decltype(options)>) {
+    try {
+      Optimizer probe(0, options);  // the constructor's checks (lr >= 0, betas in [0, 1), no NaN, ...)
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(where + "the checkpoint's " + name + " hyperparameters are invalid (" + e.what() + ")");
+    }
+  }
   std::int64_t steps = 0;
   bool started = false;
   if constexpr (cd::sgd_like<Optimizer>) {
@@ -161,7 +169,8 @@ bool restore_optimizer_state(const checkpoint_info& info, M& model, Optimizer& o
     started = *v;
   } else {
     const auto v = info.number<std::int64_t>("optimizer.step");
-    if (!v || *v < 0) throw std::runtime_error(where + "metadata \"optimizer.step\" is missing or negative");
+    if (!v || *v < 0 || static_cast<double>(*v) > 0x1p53)
+      throw std::runtime_error(where + "metadata \"optimizer.step\" is missing, negative or larger than 2^53");
     steps = *v;
     if (options.amsgrad && opt.max_exp_avg_sq().empty())
       throw std::runtime_error(where + "the checkpoint was saved with amsgrad, the optimizer was constructed without it");

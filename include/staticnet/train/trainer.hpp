@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "../engine/engine.hpp"
+#include "../io/json.hpp"
 #include "../data/dataset.hpp"
 #include "../data/loader.hpp"
 #include "../report/confusion_text.hpp"
@@ -136,24 +137,47 @@ T need(const checkpoint_info& info, const char* key, const std::filesystem::path
   return *v;
 }
 
+/// A counter restored from a checkpoint, in [lo, 2^53] (a real run counts far
+/// less; a larger value would overflow at the next step).
+template <class T>
+T counter(const checkpoint_info& info, const char* key, const std::filesystem::path& path, T lo) {
+  const T v = need<T>(info, key, path);
+  if (v < lo || static_cast<double>(v) > 0x1p53)
+    throw std::runtime_error("staticnet: fit: checkpoint " + path.string() + ": \"" + key + "\" = " +
+                             std::to_string(v) + " is out of range");
+  return v;
+}
+/// A learning rate or momentum restored from a checkpoint: finite and >= 0.
+inline double rate(const checkpoint_info& info, const char* key, const std::filesystem::path& path) {
+  const double v = need<double>(info, key, path);
+  if (!(v >= 0.0) || !std::isfinite(v))
+    throw std::runtime_error("staticnet: fit: checkpoint " + path.string() + ": \"" + key + "\" = " +
+                             std::to_string(v) + " is not a finite value >= 0");
+  return v;
+}
+
 template <class S>
 void load_schedule(const checkpoint_info& info, S& s, const std::filesystem::path& path) {
   if constexpr (!std::is_same_v<S, no_schedule>) {
     auto st = s.state();
     using st_t = decltype(st);
+    // Everything is read and checked before the schedule changes.
     if constexpr (requires { st.last_epoch; })
-      st.last_epoch = need<decltype(st_t::last_epoch)>(info, "schedule.last_epoch", path);
+      st.last_epoch = counter<decltype(st_t::last_epoch)>(info, "schedule.last_epoch", path, -1);
     if constexpr (requires { st.step_count; })
-      st.step_count = need<decltype(st_t::step_count)>(info, "schedule.step_count", path);
-    if constexpr (requires { st.last_lr; }) st.last_lr = need<double>(info, "schedule.last_lr", path);
-    if constexpr (requires { st.last_momentum; })
-      st.last_momentum = need<double>(info, "schedule.last_momentum", path);
-    if constexpr (requires { st.base_lr; }) st.base_lr = need<double>(info, "schedule.base_lr", path);
-    if constexpr (requires { st.best; }) st.best = need<double>(info, "schedule.best", path);
+      st.step_count = counter<decltype(st_t::step_count)>(info, "schedule.step_count", path, 0);
+    if constexpr (requires { st.last_lr; }) st.last_lr = rate(info, "schedule.last_lr", path);
+    if constexpr (requires { st.last_momentum; }) st.last_momentum = rate(info, "schedule.last_momentum", path);
+    if constexpr (requires { st.base_lr; }) st.base_lr = rate(info, "schedule.base_lr", path);
+    if constexpr (requires { st.best; }) {
+      st.best = need<double>(info, "schedule.best", path);  // +-inf before the first epoch
+      if (std::isnan(st.best))
+        throw std::runtime_error("staticnet: fit: checkpoint " + path.string() + ": \"schedule.best\" is NaN");
+    }
     if constexpr (requires { st.num_bad_epochs; })
-      st.num_bad_epochs = need<decltype(st_t::num_bad_epochs)>(info, "schedule.num_bad_epochs", path);
+      st.num_bad_epochs = counter<decltype(st_t::num_bad_epochs)>(info, "schedule.num_bad_epochs", path, 0);
     if constexpr (requires { st.cooldown_counter; })
-      st.cooldown_counter = need<decltype(st_t::cooldown_counter)>(info, "schedule.cooldown_counter", path);
+      st.cooldown_counter = counter<decltype(st_t::cooldown_counter)>(info, "schedule.cooldown_counter", path, 0);
     s.load_state(st);
   }
 }
@@ -180,27 +204,36 @@ inline std::string json_line(const epoch_result& r) {
 
 /// Reads back the epochs of a log.jsonl written by fit (for resumed runs' curves).
 inline std::vector<epoch_result> read_log(const std::filesystem::path& path, int up_to_epoch) {
+  // Each line is a JSON object written by fit(); one that does not parse (a
+  // line cut short by a crash, or edited by hand), or whose "epoch" is not an
+  // integer in [1, up_to_epoch], is skipped. Missing and null fields are NaN.
   std::vector<epoch_result> out;
   std::ifstream in(path);
   std::string line;
-  auto field = [](const std::string& l, const std::string& key) {
-    const auto p = l.find("\"" + key + "\": ");
-    if (p == std::string::npos) return std::nan("");
-    const char* s = l.c_str() + p + key.size() + 4;
-    if (std::string_view(s, 4) == "null") return std::nan("");
-    return std::strtod(s, nullptr);
+  auto number = [](const json::value& obj, std::string_view key) {
+    const json::value* v = obj.get(key);
+    if (!v || v->type != json::value::kind::number) return std::nan("");
+    return std::strtod(v->text.c_str(), nullptr);
   };
   while (std::getline(in, line)) {
+    json::value obj;
+    try {
+      obj = json::parser(line).parse_document();
+    } catch (const json::error&) {
+      continue;
+    }
+    if (obj.type != json::value::kind::object) continue;
+    const double epoch = number(obj, "epoch");
+    if (!(epoch >= 1 && epoch <= up_to_epoch) || epoch != std::floor(epoch)) continue;
     epoch_result r;
-    r.epoch = static_cast<int>(field(line, "epoch"));
-    if (r.epoch < 1 || r.epoch > up_to_epoch) continue;
-    r.train_loss = field(line, "train_loss");
-    r.train_acc = field(line, "train_acc");
-    r.test_loss = field(line, "test_loss");
-    r.test_acc = field(line, "test_acc");
-    r.lr = field(line, "lr");
-    r.seconds = field(line, "seconds");
-    r.images_per_s = field(line, "images_per_s");
+    r.epoch = static_cast<int>(epoch);
+    r.train_loss = number(obj, "train_loss");
+    r.train_acc = number(obj, "train_acc");
+    r.test_loss = number(obj, "test_loss");
+    r.test_acc = number(obj, "test_acc");
+    r.lr = number(obj, "lr");
+    r.seconds = number(obj, "seconds");
+    r.images_per_s = number(obj, "images_per_s");
     out.erase(std::remove_if(out.begin(), out.end(), [&](const epoch_result& e) { return e.epoch == r.epoch; }),
               out.end());
     out.push_back(r);
