@@ -330,6 +330,20 @@ TEST_F(Safetensors, RefusesMalformedFiles) {
   }
 }
 
+// Issue "Reliability": a header of many tiny values parsed into a tree
+// hundreds of times its size (a 38 MB header peaked at 3.1 GB).
+TEST_F(Safetensors, HeaderValueCountIsBounded) {
+  std::string zeros;
+  zeros.reserve(2 * st::max_header_values + 8);
+  for (std::size_t i = 0; i <= st::max_header_values; ++i) zeros += i ? ",0" : "0";
+  const fs::path p = dir / "many.safetensors";
+  put_file(p, raw_file("{\"a\": [" + zeros + "]}"));
+  EXPECT_HAS(error_of([&] { (void)st::read(p); }), "more than 2000000 JSON values");
+  // The parser's own limit, directly.
+  EXPECT_NO_THROW(sn::json::parser("[1, 2, 3]", 4).parse_document());
+  EXPECT_THROW(sn::json::parser("[1, 2, 3]", 3).parse_document(), sn::json::error);
+}
+
 TEST_F(Safetensors, AcceptsWhatTheFormatAllows) {
   // Spaces after the object (padding), unsorted names, data in another order
   // than the header, zero-size tensors, escapes, unknown extra fields.

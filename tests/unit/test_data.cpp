@@ -234,7 +234,13 @@ TEST_F(DataFiles, GzipStreamErrors) {
   EXPECT_EQ(data::read_file_bytes(dir / "good.gz"), payload);
   // a directory is not a file
   expect_data_error([&] { data::read_file_bytes(dir); }, {"cannot open", "directory"});
-  // concatenated gzip members are one stream (as gzip -d reads them)
+  // Issue "Reliability": bytes after the gzip stream were silently ignored
+  bytes tail = gz;
+  for (char c : std::string("garbage")) tail.push_back(static_cast<std::uint8_t>(c));
+  write_file(dir / "tail.gz", tail);
+  expect_data_error([&] { data::read_file_bytes(dir / "tail.gz"); },
+                    {"tail.gz", "7 bytes after the end of the gzip stream"});
+  // ... while concatenated gzip members are one stream (as gzip -d reads them)
   bytes twice = gz;
   twice.insert(twice.end(), gz.begin(), gz.end());
   write_file(dir / "twice.gz", twice);

@@ -5,7 +5,8 @@
 //
 // gzip is recognised by its magic bytes (1f 8b), not by the file name, and
 // decompressed with zlib. A missing file, a read error or a broken gzip stream
-// (truncated, bad CRC, corrupt deflate data) is a data_error naming the file
+// (truncated, bad CRC or length, corrupt deflate data, bytes after the last
+// member, more than max_bytes decompressed) is a data_error naming the file
 // and the (compressed) byte offset.
 #pragma once
 #include <algorithm>
@@ -48,81 +49,79 @@ inline file_ptr open_for_reading(const std::filesystem::path& p) {
   return file_ptr(f);
 }
 
-inline gzFile gz_open(const std::filesystem::path& p) {
-#ifdef _WIN32
-  return gzopen_w(p.c_str(), "rb");
-#else
-  return gzopen(p.c_str(), "rb");
-#endif
-}
-
-/// size_hint: the decompressed size the gzip trailer claims (only reserved, never trusted).
+/// size_hint: the decompressed size the gzip trailer claims (only reserved,
+/// never trusted). The file is inflated member by member (concatenated gzip
+/// members are one stream, as gzip -d reads them); anything else after the
+/// last member is an error, and so is a stream that inflates past max_bytes.
 inline void read_gzip(const std::filesystem::path& p, std::vector<std::uint8_t>& out, std::size_t size_hint,
                       std::uint64_t file_size, std::size_t max_bytes) {
-  errno = 0;
-  gzFile g = gz_open(p);
-  if (g == nullptr) {
-    const int e = errno;
-    throw data_error(p, 0, "cannot open gzip file: " + (e != 0 ? errno_message(e) : std::string("zlib error")));
-  }
-  // Closes g on every path; the error of a failed read is reported first.
-  struct closer {
-    gzFile g;
-    bool closed = false;
-    ~closer() {
-      if (!closed) gzclose_r(g);
-    }
-  } guard{g};
-  gzbuffer(g, 1u << 17);
-  auto stream_error = [&](const char* msg, std::size_t decompressed) {
-    // zlib's message is "<path>: <what>"; the path is already in ours.
-    std::string what = msg != nullptr && *msg != '\0' ? msg : "unknown zlib error";
-    const std::string prefix = p.string() + ": ";
-    if (what.compare(0, prefix.size(), prefix) == 0) what.erase(0, prefix.size());
-    const auto at = gzoffset(g);
-    const auto pos = gztell(g);
-    if (pos > 0) decompressed = std::max(decompressed, static_cast<std::size_t>(pos));
-    return data_error(p, at < 0 ? 0 : static_cast<std::uint64_t>(at),
+  auto f = open_for_reading(p);
+  z_stream zs{};
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw data_error(p, 0, "gzip stream error: zlib cannot start");
+  struct ender {
+    z_stream* zs;
+    ~ender() { inflateEnd(zs); }
+  } guard{&zs};
+  constexpr std::size_t chunk = std::size_t{1} << 20;
+  std::vector<unsigned char> in(chunk);
+  std::uint64_t read_total = 0;  // compressed bytes read from the file so far
+  auto offset = [&] { return read_total - zs.avail_in; };  // compressed bytes consumed
+  auto fail = [&](const std::string& what) {
+    return data_error(p, offset(),
                       "gzip stream error: " + what +
-                          (decompressed > 0 ? " (after " + std::to_string(decompressed) + " decompressed bytes)"
-                                            : std::string()));
+                          (out.empty() ? std::string() : " (after " + std::to_string(out.size()) + " decompressed bytes)"));
   };
   out.clear();
-  constexpr std::size_t chunk = std::size_t{1} << 20;
-  // With a right hint the buffer is never reallocated (the last read asks for
-  // a whole chunk). The hint is the trailer's claim: it is believed only up to
-  // what deflate can produce from this many bytes (at most 1032 to 1), and
-  // up to the limit.
+  // With a right hint the buffer is never reallocated. The hint is the
+  // trailer's claim: believed only up to what deflate can produce from this
+  // many bytes (at most 1032 to 1), and up to the limit.
   const std::uint64_t plausible = file_size * 1032;
   out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>({size_hint, plausible, max_bytes})) + chunk);
+  std::size_t produced = 0;
+  bool eof = false;
   for (;;) {
-    const std::size_t old = out.size();
-    if (old > max_bytes)
+    if (zs.avail_in == 0 && !eof) {
+      const std::size_t got = std::fread(in.data(), 1, in.size(), f.get());
+      if (got < in.size()) {
+        if (std::ferror(f.get())) throw data_error(p, read_total, "read error: " + errno_message(errno));
+        eof = true;
+      }
+      read_total += got;
+      zs.next_in = in.data();
+      zs.avail_in = static_cast<uInt>(got);
+    }
+    out.resize(produced + chunk);
+    zs.next_out = out.data() + produced;
+    zs.avail_out = static_cast<uInt>(chunk);
+    const int rc = inflate(&zs, Z_NO_FLUSH);
+    produced = out.size() - zs.avail_out;
+    out.resize(produced);
+    if (produced > max_bytes)
       throw data_error(p, 0, "decompresses to more than " + std::to_string(max_bytes) +
                                  " bytes (read_file_bytes' max_bytes: a corrupt file or a gzip bomb?)");
-    out.resize(old + chunk);
-    const int r = gzread(g, out.data() + old, static_cast<unsigned>(chunk));
-    if (r < 0) {
-      int errnum = 0;
-      const char* msg = gzerror(g, &errnum);
-      throw stream_error(msg, old);
+    if (rc == Z_STREAM_END) {
+      if (zs.avail_in == 0 && !eof) {  // more of the file to look at
+        const std::size_t got = std::fread(in.data(), 1, in.size(), f.get());
+        if (got < in.size()) eof = true;
+        read_total += got;
+        zs.next_in = in.data();
+        zs.avail_in = static_cast<uInt>(got);
+      }
+      if (zs.avail_in == 0) return;  // the end of the last member is the end of the file
+      if (zs.avail_in >= 2 && zs.next_in[0] == 0x1f && zs.next_in[1] == 0x8b) {
+        inflateReset(&zs);  // another member
+        continue;
+      }
+      const std::uint64_t at = offset();
+      throw data_error(p, at, "gzip stream error: " + std::to_string(file_size > at ? file_size - at : zs.avail_in) +
+                                  " bytes after the end of the gzip stream");
     }
-    out.resize(old + static_cast<std::size_t>(r));
-    if (r == 0) break;
+    if (rc == Z_BUF_ERROR || (rc == Z_OK && zs.avail_in == 0 && eof && zs.avail_out != 0)) {
+      if (zs.avail_in == 0 && eof) throw fail("unexpected end of file (truncated gzip stream)");
+      continue;
+    }
+    if (rc != Z_OK) throw fail(zs.msg != nullptr ? zs.msg : "zlib error " + std::to_string(rc));
   }
-  int errnum = Z_OK;
-  const char* msg = gzerror(g, &errnum);
-  if (errnum != Z_OK) throw stream_error(msg, out.size());
-  const auto at = gzoffset(g);
-  guard.closed = true;
-  const int rc = gzclose_r(g);
-  if (rc == Z_BUF_ERROR)
-    throw data_error(p, at < 0 ? 0 : static_cast<std::uint64_t>(at),
-                     "gzip stream error: unexpected end of file (truncated gzip stream after " +
-                         std::to_string(out.size()) + " decompressed bytes)");
-  if (rc != Z_OK)
-    throw data_error(p, at < 0 ? 0 : static_cast<std::uint64_t>(at),
-                     "gzip stream error: zlib error " + std::to_string(rc) + " when closing");
 }
 
 }  // namespace detail
@@ -141,8 +140,8 @@ inline constexpr std::size_t default_max_bytes = std::size_t{4} << 30;
 
 /// Reads the whole file into out (reusing its capacity), decompressing it when
 /// it is gzip. Returns whether it was gzip (so offsets in out are decompressed
-/// offsets). A gzip file that decompresses to more than max_bytes is refused
-/// with a data_error. (zlib's gzread ignores bytes after the last gzip member.)
+/// offsets). A gzip file that decompresses to more than max_bytes, or has
+/// bytes after its last gzip member, is refused with a data_error.
 inline bool read_file_bytes(const std::filesystem::path& p, std::vector<std::uint8_t>& out,
                             std::size_t max_bytes = default_max_bytes) {
   auto f = detail::open_for_reading(p);

@@ -102,10 +102,13 @@ inline void append_utf8(std::string& out, std::uint32_t cp) {
   }
 }
 
-/// A strict RFC 8259 parser (UTF-8 text, unique object keys, nesting at most 64 deep).
+/// A strict RFC 8259 parser (UTF-8 text, unique object keys, nesting at most
+/// 64 deep, at most max_values values: each costs about 100 bytes of memory,
+/// so a text of many tiny values cannot make the tree hundreds of times its size).
 class parser {
  public:
-  explicit parser(std::string_view text) : s_(text) {}
+  explicit parser(std::string_view text, std::size_t max_values = static_cast<std::size_t>(-1))
+      : s_(text), max_values_(max_values) {}
 
   /// The one value of the text; only whitespace may follow it.
   value parse_document() {
@@ -144,6 +147,7 @@ class parser {
 
   value parse_value(int depth) {
     if (depth > max_depth) fail("nesting deeper than 64 levels");
+    if (++values_ > max_values_) fail("more than " + std::to_string(max_values_) + " JSON values");
     if (pos_ >= s_.size()) fail("expected a value, found the end of the header");
     value v;
     v.offset = pos_;
@@ -325,6 +329,8 @@ class parser {
   }
 
   std::string_view s_;
+  std::size_t max_values_ = static_cast<std::size_t>(-1);
+  std::size_t values_ = 0;
   std::size_t pos_ = 0;
 };
 

@@ -101,6 +101,10 @@ struct file {
   return 0;
 }
 
+/// The most JSON values a header may hold (about 300k tensors; it bounds the
+/// parsed header's memory at about 200 MB whatever its text).
+inline constexpr std::size_t max_header_values = 2'000'000;
+
 /// The most dimensions a tensor of a file may have.
 inline constexpr std::size_t max_rank = 64;
 
@@ -171,7 +175,7 @@ inline parsed_header parse_header(std::string_view text, const std::string& labe
     throw bad(0, "the header must be a JSON object starting with '{' (not a safetensors file?)");
   json::value root;
   try {
-    root = json::parser(text).parse_document();
+    root = json::parser(text, max_header_values).parse_document();
   } catch (const json::error& e) {
     throw std::runtime_error("staticnet: " + label + ": bad header JSON at byte " + std::to_string(e.offset) +
                              " of the header (file offset " + std::to_string(e.offset + 8) + "): " + e.what());
