@@ -4,7 +4,7 @@
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-PACKAGES=(cmake g++ make clang libgtest-dev libbenchmark-dev libxtensor-dev libxsimd-dev
+PACKAGES=(cmake g++ make clang libclang-rt-14-dev libgtest-dev libbenchmark-dev libxtensor-dev libxsimd-dev
           libboost-dev zlib1g-dev time libcairo2-dev pkg-config)
 if [ "${STATICNET_WITH_DATA:-0}" = "1" ]; then PACKAGES+=(dataset-fashion-mnist); fi
 missing=()

@@ -4,7 +4,8 @@
 #     installed-package tests) in a Release build;
 #  2. the engine and trainer tests again under AddressSanitizer and
 #     UndefinedBehaviorSanitizer (STATICNET_SANITIZE=ON);
-#  3. the thread pool's test under ThreadSanitizer.
+#  3. the thread pool's test under ThreadSanitizer;
+#  4. the fuzz targets (fuzz/, libFuzzer + ASan + UBSan), 60 s each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -31,3 +32,8 @@ if [ "${STATICNET_SKIP_SANITIZERS:-0}" != "1" ]; then
       -lgtest_main -lgtest -pthread -o "$SAN_DIR/test_cpu_parallel_tsan"
   TSAN_OPTIONS=halt_on_error=1 "$SAN_DIR/test_cpu_parallel_tsan"
 fi
+
+if [ "${STATICNET_SKIP_FUZZ:-0}" != "1" ]; then
+  ./scripts/fuzz.sh "${STATICNET_FUZZ_SECONDS:-60}"
+fi
+

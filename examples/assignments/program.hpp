@@ -6,6 +6,9 @@
 //                                    assignments::entry<Net>{"name", "title"}, ...);
 // The first entry is trained unless --network NAME picks another.
 #pragma once
+#include <charconv>
+#include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -82,6 +85,27 @@ inline std::optional<int> parse(int argc, char** argv, options& o) {
     }
     return out;
   };
+  // Numbers must be whole: "12abc" or "-1" for a seed are errors, not 12 or 2^64 - 1.
+  auto integer = [](const std::string& v) {
+    int x = 0;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+    if (ec != std::errc() || end != v.data() + v.size() || v.empty())
+      throw std::invalid_argument("'" + v + "' is not an integer");
+    return x;
+  };
+  auto unsigned64 = [](const std::string& v) {
+    std::uint64_t x = 0;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+    if (ec != std::errc() || end != v.data() + v.size() || v.empty())
+      throw std::invalid_argument("'" + v + "' is not a non-negative integer");
+    return x;
+  };
+  auto real = [](const std::string& v) {
+    std::size_t used = 0;
+    const double x = std::stod(v, &used);
+    if (used != v.size()) throw std::invalid_argument("'" + v + "' is not a number");
+    return x;
+  };
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     auto value = [&]() -> std::string {
@@ -97,14 +121,14 @@ inline std::optional<int> parse(int argc, char** argv, options& o) {
       else if (a == "--data") o.data = value();
       else if (a == "--train-files") o.train_files = split(value());
       else if (a == "--test-files") o.test_files = split(value());
-      else if (a == "--epochs") o.epochs = std::stoi(value());
-      else if (a == "--batch-size") o.batch_size = std::stoi(value());
-      else if (a == "--max-lr") o.max_lr = std::stod(value());
-      else if (a == "--weight-decay") o.weight_decay = std::stod(value());
-      else if (a == "--seed") o.seed = std::stoull(value());
+      else if (a == "--epochs") o.epochs = integer(value());
+      else if (a == "--batch-size") o.batch_size = integer(value());
+      else if (a == "--max-lr") o.max_lr = real(value());
+      else if (a == "--weight-decay") o.weight_decay = real(value());
+      else if (a == "--seed") o.seed = unsigned64(value());
       else if (a == "--out") o.out = value();
-      else if (a == "--threads") o.threads = std::stoi(value());
-      else if (a == "--workers") o.workers = std::stoi(value());
+      else if (a == "--threads") o.threads = integer(value());
+      else if (a == "--workers") o.workers = integer(value());
       else if (a == "--resume") o.resume = true;
       else if (a == "--evaluate") o.evaluate = fs::path(value());
       else if (a == "--plain") o.progress = 0;
@@ -119,8 +143,11 @@ inline std::optional<int> parse(int argc, char** argv, options& o) {
       return 2;
     }
   }
-  if (o.epochs < 1 || o.batch_size < 1 || o.batch_size > 128 || !(o.max_lr > 0) || o.workers < 1) {
-    std::cerr << argv[0] << ": --epochs and --workers must be >= 1, --batch-size in 1..128, --max-lr > 0\n";
+  if (o.epochs < 1 || o.batch_size < 1 || o.batch_size > 128 || !(o.max_lr > 0) || !std::isfinite(o.max_lr) ||
+      o.workers < 1 || o.workers > 256 || o.threads < 0 || o.threads > 1024 || !(o.weight_decay >= 0) ||
+      !std::isfinite(o.weight_decay)) {
+    std::cerr << argv[0] << ": --epochs must be >= 1, --batch-size in 1..128, --max-lr finite > 0, "
+              << "--weight-decay finite >= 0, --workers in 1..256, --threads in 0..1024\n";
     return 2;
   }
   return std::nullopt;
