@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <sstream>
+#include <streambuf>
 #include <string>
 
 namespace fuzz {
@@ -26,12 +26,17 @@ inline void write(const std::filesystem::path& p, const std::uint8_t* data, std:
   std::fclose(f);
 }
 
-/// Silences std::cerr for the process (the option parser reports there).
+/// A stream buffer that drops everything written to it.
+struct null_buffer : std::streambuf {
+  int overflow(int c) override { return traits_type::not_eof(c); }
+  std::streamsize xsputn(const char*, std::streamsize n) override { return n; }
+};
+
+/// Silences std::cerr and std::cout for the process (the option parser reports there).
 inline void quiet() {
-  static std::ostringstream sink;
-  std::cerr.rdbuf(sink.rdbuf());
-  std::cout.rdbuf(sink.rdbuf());
-  sink.str("");
+  static null_buffer sink;
+  std::cerr.rdbuf(&sink);
+  std::cout.rdbuf(&sink);
 }
 
 }  // namespace fuzz
