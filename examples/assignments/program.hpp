@@ -86,20 +86,14 @@ inline std::optional<int> parse(int argc, char** argv, options& o) {
     return out;
   };
   // Numbers must be whole: "12abc" or "-1" for a seed are errors, not 12 or 2^64 - 1.
-  auto integer = [](const std::string& v) {
-    int x = 0;
+  auto whole = [](const std::string& v, auto x, const char* what) {
     const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
     if (ec != std::errc() || end != v.data() + v.size() || v.empty())
-      throw std::invalid_argument("'" + v + "' is not an integer");
+      throw std::invalid_argument("'" + v + "' is not " + what);
     return x;
   };
-  auto unsigned64 = [](const std::string& v) {
-    std::uint64_t x = 0;
-    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-    if (ec != std::errc() || end != v.data() + v.size() || v.empty())
-      throw std::invalid_argument("'" + v + "' is not a non-negative integer");
-    return x;
-  };
+  auto integer = [&](const std::string& v) { return whole(v, int{}, "an integer"); };
+  auto unsigned64 = [&](const std::string& v) { return whole(v, std::uint64_t{}, "a non-negative integer"); };
   auto real = [](const std::string& v) {
     std::size_t used = 0;
     const double x = std::stod(v, &used);
