@@ -397,7 +397,7 @@ TEST_F(Checkpoint, RoundTripIsBitExact) {
   sn::Model<S7DilatedReference, 8> b(2);
   sn::SGD opt_b(b, {.lr = 1.0f});
   ASSERT_FALSE(bits_equal(state_of(a), state_of(b)));
-  const sn::checkpoint_info info = sn::load_checkpoint(p, b);
+  const sn::checkpoint_info info = sn::load_checkpoint(p, b, {.allow_non_finite = true});  // the NaN and infinity above
 
   // Parameters and buffers, bit for bit.
   auto ta = a.named_tensors(), tb = b.named_tensors();
@@ -871,5 +871,29 @@ TEST_F(Checkpoint, RestoredHyperparametersAndCountersAreChecked) {
     EXPECT_TRUE(bits_equal(before, std::vector<float>(other.parameters().begin(), other.parameters().end())));
     EXPECT_EQ(other.bn_eps, 1e-5f);
   }
+}
+
+// Issue "Reliability", bad numbers: a checkpoint holding NaN or infinity is
+// refused with the tensor named, unless asked for.
+TEST_F(Checkpoint, NonFiniteValuesAreRefusedNamingTheTensor) {
+  sn::Model<TinyNet, 2> model(1);
+  const fs::path p = dir / "nan.safetensors";
+  sn::save_checkpoint(p, model);
+  st::file f = st::read(p);
+  ASSERT_GE(f.tensors.size(), 2u);
+  f.tensors[0].data[3] = std::numeric_limits<float>::quiet_NaN();
+  f.tensors[1].data[0] = -std::numeric_limits<float>::infinity();
+  std::vector<st::tensor_view> views;
+  for (const auto& t : f.tensors) views.push_back(t.view());
+  st::write(p, views, f.metadata);
+  sn::Model<TinyNet, 2> other(2);
+  const auto before = std::vector<float>(other.parameters().begin(), other.parameters().end());
+  const std::string msg = error_of([&] { (void)sn::load_checkpoint(p, other); });
+  EXPECT_HAS(msg, "non-finite values in 2 tensor(s)");
+  EXPECT_HAS(msg, f.tensors[0].name + ": NaN at element 3 (1 of ");
+  EXPECT_HAS(msg, f.tensors[1].name + ": infinity at element 0");
+  EXPECT_TRUE(bits_equal(before, std::vector<float>(other.parameters().begin(), other.parameters().end())));
+  EXPECT_NO_THROW((void)sn::load_checkpoint(p, other, {.allow_non_finite = true}));
+  EXPECT_TRUE(std::isnan(other.named_tensors()[0].data[3]));
 }
 

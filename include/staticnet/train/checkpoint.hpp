@@ -190,6 +190,9 @@ struct load_options {
   /// Refuse a checkpoint whose architecture fingerprint differs from the model's
   /// (when the checkpoint has one) even though names and shapes match.
   bool check_fingerprint = true;
+  /// Load parameters and buffers that hold NaN or infinity (refused by
+  /// default, naming each tensor: no training step or prediction can use them).
+  bool allow_non_finite = false;
 };
 
 /// What load_checkpoint returns besides filling the model.
@@ -391,6 +394,26 @@ checkpoint_info load_checkpoint(const std::filesystem::path& path, M& model, con
     if (!file_fp.empty() && file_fp != model_fp)
       msg += "\n  architecture fingerprints: checkpoint " + file_fp + ", model " + model_fp;
     throw std::runtime_error(msg);
+  }
+
+  // Values no training step or prediction can use (a run that diverged and was saved anyway).
+  if (!options.allow_non_finite) {
+    std::string bad;
+    std::size_t tensors = 0;
+    for (std::size_t i = 0; i < named.size(); ++i) {
+      const std::vector<float>& d = sources[i]->data;
+      const auto first = std::find_if(d.begin(), d.end(), [](float v) { return !std::isfinite(v); });
+      if (first == d.end()) continue;
+      const auto count = std::count_if(first, d.end(), [](float v) { return !std::isfinite(v); });
+      if (++tensors <= 20)
+        bad += "\n  " + named[i].name + ": " + (std::isnan(*first) ? "NaN" : "infinity") + " at element " +
+               std::to_string(first - d.begin()) + " (" + std::to_string(count) + " of " + std::to_string(d.size()) +
+               " values not finite)";
+    }
+    if (tensors > 20) bad += "\n  ... (" + std::to_string(tensors - 20) + " more tensors)";
+    if (tensors > 0)
+      throw std::runtime_error("staticnet: " + label + " holds non-finite values in " + std::to_string(tensors) +
+                               " tensor(s) (load_options{.allow_non_finite = true} loads them anyway):" + bad);
   }
 
   // Same names and shapes; the fingerprint also covers geometry without parameters.
