@@ -118,15 +118,15 @@ class Model {
   void train(bool on = true) noexcept { training_ = on; }
 
   /// What this engine fuses (engine/fusion.hpp, every fusion the CPU kernels
-  /// have), and its arrays under their historical names.
+  /// have), and its arrays under their historical names (references, not copies).
   static constexpr fusion_caps fusions{};
   static constexpr fusion_plan<op_count> fusion = make_fusion_plan(Net::plan, exec, fusions);
-  static constexpr std::array<int, op_count> fold_target = fusion.fold_target;
-  static constexpr std::array<bool, op_count> relu_into_conv = fusion.relu_into_conv;
-  static constexpr std::array<bool, op_count> relu_into_bn = fusion.relu_into_bn;
-  static constexpr std::array<bool, op_count> relu_after_bn = fusion.relu_after_bn;
-  static constexpr std::array<int, op_count> stats_for_bn = fusion.stats_for_bn;
-  static constexpr std::array<bool, op_count> bn_stats_ready = fusion.bn_stats_ready;
+  static constexpr const std::array<int, op_count>& fold_target = fusion.fold_target;
+  static constexpr const std::array<bool, op_count>& relu_into_conv = fusion.relu_into_conv;
+  static constexpr const std::array<bool, op_count>& relu_into_bn = fusion.relu_into_bn;
+  static constexpr const std::array<bool, op_count>& relu_after_bn = fusion.relu_after_bn;
+  static constexpr const std::array<int, op_count>& stats_for_bn = fusion.stats_for_bn;
+  static constexpr const std::array<bool, op_count>& bn_stats_ready = fusion.bn_stats_ready;
   static constexpr bool applies_next_relu(std::size_t i) noexcept { return fusion.applies_next_relu(i); }
   /// Number of conv + BatchNorm pairs fold_batchnorm() folds.
   static constexpr int foldable_pairs = fusion.foldable_pairs;

@@ -49,13 +49,14 @@ inline file_ptr open_for_reading(const std::filesystem::path& p) {
   return file_ptr(f);
 }
 
-/// size_hint: the decompressed size the gzip trailer claims (only reserved,
-/// never trusted). The file is inflated member by member (concatenated gzip
-/// members are one stream, as gzip -d reads them); anything else after the
-/// last member is an error, and so is a stream that inflates past max_bytes.
-inline void read_gzip(const std::filesystem::path& p, std::vector<std::uint8_t>& out, std::size_t size_hint,
-                      std::uint64_t file_size, std::size_t max_bytes) {
-  auto f = open_for_reading(p);
+/// Inflates the open gzip file f (of file_size bytes, read from its start)
+/// into out. size_hint: the decompressed size the gzip trailer claims (only
+/// reserved, never trusted). The file is inflated member by member
+/// (concatenated gzip members are one stream, as gzip -d reads them); anything
+/// else after the last member is an error, and so is a stream that inflates
+/// past max_bytes.
+inline void read_gzip(const std::filesystem::path& p, std::FILE* f, std::vector<std::uint8_t>& out,
+                      std::size_t size_hint, std::uint64_t file_size, std::size_t max_bytes) {
   z_stream zs{};
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw data_error(p, 0, "gzip stream error: zlib cannot start");
   struct ender {
@@ -65,6 +66,18 @@ inline void read_gzip(const std::filesystem::path& p, std::vector<std::uint8_t>&
   constexpr std::size_t chunk = std::size_t{1} << 20;
   std::vector<unsigned char> in(chunk);
   std::uint64_t read_total = 0;  // compressed bytes read from the file so far
+  bool eof = false;
+  auto refill = [&] {  // when zlib has used all input read so far
+    if (zs.avail_in != 0 || eof) return;
+    const std::size_t got = std::fread(in.data(), 1, in.size(), f);
+    if (got < in.size()) {
+      if (std::ferror(f)) throw data_error(p, read_total, "read error: " + errno_message(errno));
+      eof = true;
+    }
+    read_total += got;
+    zs.next_in = in.data();
+    zs.avail_in = static_cast<uInt>(got);
+  };
   auto offset = [&] { return read_total - zs.avail_in; };  // compressed bytes consumed
   auto fail = [&](const std::string& what) {
     return data_error(p, offset(),
@@ -77,50 +90,29 @@ inline void read_gzip(const std::filesystem::path& p, std::vector<std::uint8_t>&
   // many bytes (at most 1032 to 1), and up to the limit.
   const std::uint64_t plausible = file_size * 1032;
   out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>({size_hint, plausible, max_bytes})) + chunk);
-  std::size_t produced = 0;
-  bool eof = false;
   for (;;) {
-    if (zs.avail_in == 0 && !eof) {
-      const std::size_t got = std::fread(in.data(), 1, in.size(), f.get());
-      if (got < in.size()) {
-        if (std::ferror(f.get())) throw data_error(p, read_total, "read error: " + errno_message(errno));
-        eof = true;
-      }
-      read_total += got;
-      zs.next_in = in.data();
-      zs.avail_in = static_cast<uInt>(got);
-    }
+    refill();
+    const std::size_t produced = out.size();
     out.resize(produced + chunk);
     zs.next_out = out.data() + produced;
     zs.avail_out = static_cast<uInt>(chunk);
     const int rc = inflate(&zs, Z_NO_FLUSH);
-    produced = out.size() - zs.avail_out;
-    out.resize(produced);
-    if (produced > max_bytes)
+    out.resize(out.size() - zs.avail_out);
+    if (out.size() > max_bytes)
       throw data_error(p, 0, "decompresses to more than " + std::to_string(max_bytes) +
                                  " bytes (read_file_bytes' max_bytes: a corrupt file or a gzip bomb?)");
     if (rc == Z_STREAM_END) {
-      if (zs.avail_in == 0 && !eof) {  // more of the file to look at
-        const std::size_t got = std::fread(in.data(), 1, in.size(), f.get());
-        if (got < in.size()) eof = true;
-        read_total += got;
-        zs.next_in = in.data();
-        zs.avail_in = static_cast<uInt>(got);
-      }
+      refill();
       if (zs.avail_in == 0) return;  // the end of the last member is the end of the file
       if (zs.avail_in >= 2 && zs.next_in[0] == 0x1f && zs.next_in[1] == 0x8b) {
         inflateReset(&zs);  // another member
         continue;
       }
-      const std::uint64_t at = offset();
-      throw data_error(p, at, "gzip stream error: " + std::to_string(file_size > at ? file_size - at : zs.avail_in) +
-                                  " bytes after the end of the gzip stream");
+      throw fail(std::to_string(file_size - offset()) + " bytes after the end of the gzip stream");
     }
-    if (rc == Z_BUF_ERROR || (rc == Z_OK && zs.avail_in == 0 && eof && zs.avail_out != 0)) {
-      if (zs.avail_in == 0 && eof) throw fail("unexpected end of file (truncated gzip stream)");
-      continue;
-    }
-    if (rc != Z_OK) throw fail(zs.msg != nullptr ? zs.msg : "zlib error " + std::to_string(rc));
+    if (rc != Z_OK && rc != Z_BUF_ERROR) throw fail(zs.msg != nullptr ? zs.msg : "zlib error " + std::to_string(rc));
+    // zlib stopped with room left for output: it needs input, and the file has none.
+    if (zs.avail_in == 0 && eof && zs.avail_out != 0) throw fail("unexpected end of file (truncated gzip stream)");
   }
 }
 
@@ -145,25 +137,22 @@ inline constexpr std::size_t default_max_bytes = std::size_t{4} << 30;
 inline bool read_file_bytes(const std::filesystem::path& p, std::vector<std::uint8_t>& out,
                             std::size_t max_bytes = default_max_bytes) {
   auto f = detail::open_for_reading(p);
+  if (std::fseek(f.get(), 0, SEEK_END) != 0) throw data_error(p, 0, "cannot seek: " + detail::errno_message(errno));
+  const long end = std::ftell(f.get());
+  if (end < 0) throw data_error(p, 0, "cannot determine the file size: " + detail::errno_message(errno));
+  std::rewind(f.get());
   unsigned char magic[2] = {0, 0};
-  const std::size_t m = std::fread(magic, 1, 2, f.get());
-  if (m == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+  if (std::fread(magic, 1, 2, f.get()) == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
     // The trailer's ISIZE (decompressed size mod 2^32) sizes the buffer.
     std::size_t hint = 0;
     unsigned char isize[4] = {0, 0, 0, 0};
     if (std::fseek(f.get(), -4, SEEK_END) == 0 && std::fread(isize, 1, 4, f.get()) == 4)
       hint = std::size_t{isize[0]} | (std::size_t{isize[1]} << 8) | (std::size_t{isize[2]} << 16) |
              (std::size_t{isize[3]} << 24);
-    std::uint64_t file_size = 0;
-    if (std::fseek(f.get(), 0, SEEK_END) == 0)
-      if (const long end = std::ftell(f.get()); end > 0) file_size = static_cast<std::uint64_t>(end);
-    f.reset();
-    detail::read_gzip(p, out, hint, file_size, max_bytes);
+    std::rewind(f.get());
+    detail::read_gzip(p, f.get(), out, hint, static_cast<std::uint64_t>(end), max_bytes);
     return true;
   }
-  if (std::fseek(f.get(), 0, SEEK_END) != 0) throw data_error(p, 0, "cannot seek: " + detail::errno_message(errno));
-  const long end = std::ftell(f.get());
-  if (end < 0) throw data_error(p, 0, "cannot determine the file size: " + detail::errno_message(errno));
   std::rewind(f.get());
   const auto size = static_cast<std::size_t>(end);
   out.resize(size);

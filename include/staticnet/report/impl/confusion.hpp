@@ -2,11 +2,6 @@
 // mode: inline; compiled mode: in libstaticnet, src/report/report.cpp): the confusion matrix as a PNG heat map (and, from
 // confusion_text.hpp, as text).
 #pragma once
-#if __has_include(<cairo.h>)
-#include <cairo.h>
-#else
-#include <cairo/cairo.h>
-#endif
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -22,7 +17,6 @@
 #include <utility>
 #include <vector>
 
-#include "canvas.hpp"
 #include "confusion_layout.hpp"
 #include "../confusion.hpp"
 #include "../confusion_text.hpp"

@@ -1,11 +1,6 @@
 // staticnet/report/impl/confusion_layout.hpp: where the confusion matrix PNG puts
 // its cells, labels and colour bar (inline helpers, also used by the tests).
 #pragma once
-#if __has_include(<cairo.h>)
-#include <cairo.h>
-#else
-#include <cairo/cairo.h>
-#endif
 #include <algorithm>
 #include <cmath>
 #include <cstddef>

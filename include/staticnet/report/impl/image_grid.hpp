@@ -1,11 +1,6 @@
 // staticnet/report/impl/image_grid.hpp: the definitions of report/image_grid.hpp (header-only
 // mode: inline; compiled mode: in libstaticnet, src/report/report.cpp): labelled images in a grid (misclassified images, augmented samples).
 #pragma once
-#if __has_include(<cairo.h>)
-#include <cairo.h>
-#else
-#include <cairo/cairo.h>
-#endif
 #include <algorithm>
 #include <cmath>
 #include <cstddef>

@@ -1,11 +1,6 @@
 // staticnet/report/impl/plot.hpp: the definitions of report/plot.hpp (header-only
 // mode: inline; compiled mode: in libstaticnet, src/report/report.cpp): line charts: plot_curves, and training_curves (loss.png, accuracy.png).
 #pragma once
-#if __has_include(<cairo.h>)
-#include <cairo.h>
-#else
-#include <cairo/cairo.h>
-#endif
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
