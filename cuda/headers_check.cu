@@ -1,6 +1,9 @@
 // Compiled by nvcc when CUDA is found: the headers a .cu file includes (the
-// compile-time core and the backend-neutral engine layer) compile under nvcc.
+// compile-time core, the backend-neutral engine layer and the GPU engine's
+// runtime and cuDNN layers) compile under nvcc.
 #include <staticnet/core.hpp>
+#include <staticnet/cuda/cudnn_graph.hpp>
+#include <staticnet/cuda/device.hpp>
 #include <staticnet/engine/all.hpp>
 
 #include "networks.hpp"

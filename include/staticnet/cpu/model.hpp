@@ -43,6 +43,7 @@
 #include "../facts.hpp"
 #include "../engine/engine.hpp"
 #include "../engine/fusion.hpp"
+#include "../engine/geometry.hpp"
 #include "../engine/init.hpp"
 #include "../engine/memory_plan.hpp"
 #include "../engine/tensor_names.hpp"
@@ -50,19 +51,6 @@
 #include "aligned.hpp"
 
 namespace staticnet {
-
-namespace detail {
-constexpr cpu::conv_geom conv_geometry(const plan_row& r) noexcept {
-  const geometry& g = r.f.g;
-  return {r.in.c, r.in.h, r.in.w, r.out.c, r.out.h, r.out.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw,
-          r.f.groups};
-}
-constexpr cpu::pool_geom pool_geometry(const plan_row& r) noexcept {
-  const geometry& g = r.f.g;
-  return {r.in.c, r.in.h, r.in.w, r.out.h, r.out.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw,
-          r.desc.p.ceil_mode, r.desc.p.count_include_pad};
-}
-}  // namespace detail
 
 namespace cpu {
 
