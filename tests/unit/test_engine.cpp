@@ -21,6 +21,8 @@
 #include <staticnet/train/checkpoint.hpp>
 #include <staticnet/train/optim.hpp>
 #include <staticnet/train/optimizer_state.hpp>
+#include <staticnet/train/schedule.hpp>
+#include <staticnet/train/trainer.hpp>
 
 #include "networks.hpp"
 
@@ -257,6 +259,76 @@ TEST(EngineConcept, CheckpointsMoveBetweenEngines) {
   ASSERT_TRUE(sn::restore_optimizer_state(info, b, opt_b));
   const auto ma = opt.momentum_buffer(), mb = opt_b.momentum_buffer();
   EXPECT_TRUE(std::equal(ma.begin(), ma.end(), mb.begin(), mb.end()));
+  std::filesystem::remove_all(dir);
+}
+
+// A device engine's optional hooks (engine/engine.hpp): opt.step(model) calls
+// step_optimizer, the optimizer state functions call optimizer_to_host /
+// optimizer_from_host, and fit() runs train_step (the whole step) instead of
+// forward_backward + opt.step when the engine has it.
+template <class Net>
+class stepping_engine : public mirrored_engine<Net> {
+ public:
+  using mirrored_engine<Net>::mirrored_engine;
+  template <class O>
+  float train_step(std::span<const float> x, std::span<const std::int32_t> t, int n, O& opt, float ls = 0) {
+    ++train_steps;
+    const float loss = this->device().forward_backward(x, t, n, ls);
+    opt.step(this->device());
+    return loss;
+  }
+  template <class O>
+  void step_optimizer(O& opt) {
+    ++optimizer_steps;
+    opt.step(this->device());
+  }
+  template <class O>
+  void optimizer_to_host(O&) {
+    ++optimizer_downloads;
+  }
+  template <class O>
+  void optimizer_from_host(O&) {
+    ++optimizer_uploads;
+  }
+  [[nodiscard]] const float* output() const { return const_cast<stepping_engine*>(this)->device().output(); }
+  int train_steps = 0, optimizer_steps = 0, optimizer_downloads = 0, optimizer_uploads = 0;
+};
+
+static_assert(sn::engine<stepping_engine<Branchy>>);
+
+TEST(EngineConcept, DeviceEngineHooks) {
+  const auto dir = std::filesystem::temp_directory_path() / ("staticnet_test_hooks_" + std::to_string(::getpid()));
+  stepping_engine<Branchy> e(5);
+  sn::SGD opt(e, {.lr = 0.05f, .momentum = 0.9f});
+  std::vector<float> x(2 * Branchy::plan.input.numel(), 0.5f);
+  std::vector<std::int32_t> y = {1, 3};
+  e.forward_backward(x, y, 2);
+  opt.step(e);
+  EXPECT_EQ(e.optimizer_steps, 1);
+  EXPECT_TRUE(opt.started());
+  sn::checkpoint_extras extras;
+  sn::add_optimizer_state(extras, e, opt);
+  EXPECT_EQ(e.optimizer_downloads, 1);
+  std::filesystem::create_directories(dir);
+  sn::save_checkpoint(dir / "e.safetensors", e, extras);
+  const auto info = sn::load_checkpoint(dir / "e.safetensors", e);
+  ASSERT_TRUE(sn::restore_optimizer_state(info, e, opt));
+  EXPECT_EQ(e.optimizer_uploads, 1);
+
+  // fit(): 16 images in batches of 4, one epoch: four whole steps, no separate optimizer step.
+  sn::data::dataset d;
+  d.images = sn::data::ndarray<std::uint8_t, 4>::from_shape({16, 8, 8, 3});
+  d.labels = sn::data::ndarray<std::int32_t, 1>::from_shape({16});
+  for (std::size_t i = 0; i < 16; ++i) d.labels(i) = static_cast<std::int32_t>(i % 5);
+  d.classes = {"a", "b", "c", "d", "e"};
+  sn::data::batch_loader train{d, 4, true, true, 7, sn::data::to_float_transform()};
+  sn::data::batch_loader test{d, 4, false, false, 7, sn::data::to_float_transform()};
+  std::FILE* sink = std::tmpfile();
+  (void)sn::fit(e, opt, sn::no_schedule{}, train, test,
+                {.epochs = 1, .output_dir = dir / "run", .reports = false, .out = sink});
+  std::fclose(sink);
+  EXPECT_EQ(e.train_steps, 4);
+  EXPECT_EQ(e.optimizer_steps, 1);  // only the one above
   std::filesystem::remove_all(dir);
 }
 

@@ -19,7 +19,11 @@
 //     checkpoint functions call before reading and after writing them;
 //   * bn_momentum, bn_eps: BatchNorm settings (PyTorch's defaults);
 //   * optional: dropout_seed() / dropout_steps() / set_dropout_state(seed,
-//     steps), saved in checkpoints for exact resumption.
+//     steps), saved in checkpoints for exact resumption;
+//   * optional, for device engines: step_optimizer(opt) (what opt.step(model)
+//     calls), optimizer_to_host(opt) / optimizer_from_host(opt) (around the
+//     optimizer state in checkpoints), train_step(x, targets, n, opt,
+//     label_smoothing) (the whole step; fit() uses it when present).
 //
 // What a backend implements beyond this is listed in docs/engine.md, "Backends".
 #pragma once
@@ -63,6 +67,17 @@ void sync_to_host(M& m) {
 template <class M>
 void sync_from_host(M& m) {
   if constexpr (requires { m.sync_from_host(); }) m.sync_from_host();
+}
+/// Brings the device copy of an optimizer's state back into its host buffers
+/// (a device engine keeps the state of the optimizers that stepped it).
+template <class M, class O>
+void optimizer_to_host(M& m, O& opt) {
+  if constexpr (requires { m.optimizer_to_host(opt); }) m.optimizer_to_host(opt);
+}
+/// Uploads an optimizer's host state after it was written (restored).
+template <class M, class O>
+void optimizer_from_host(M& m, O& opt) {
+  if constexpr (requires { m.optimizer_from_host(opt); }) m.optimizer_from_host(opt);
 }
 }  // namespace engine_detail
 

@@ -46,7 +46,10 @@ class SGD {
   template <class M>
     requires requires(M& m) { m.parameters(); m.gradients(); }
   void step(M& model) {
-    step(model.parameters(), model.gradients());
+    if constexpr (requires { model.step_optimizer(*this); })
+      model.step_optimizer(*this);  // a device engine updates its own memory (cuda::Model)
+    else
+      step(model.parameters(), model.gradients());
   }
 
   [[nodiscard]] std::span<float> momentum_buffer() noexcept { return {momentum_.get(), size_}; }
@@ -105,7 +108,10 @@ class adam_optimizer {
   template <class M>
     requires requires(M& m) { m.parameters(); m.gradients(); }
   void step(M& model) {
-    step(model.parameters(), model.gradients());
+    if constexpr (requires { model.step_optimizer(*this); })
+      model.step_optimizer(*this);  // a device engine updates its own memory (cuda::Model)
+    else
+      step(model.parameters(), model.gradients());
   }
 
   [[nodiscard]] std::size_t size() const noexcept { return size_; }

@@ -108,6 +108,7 @@ template <engine M, class Optimizer>
   requires checkpoint_detail::sgd_like<Optimizer> || checkpoint_detail::adam_like<Optimizer>
 void add_optimizer_state(checkpoint_extras& extras, M& model, Optimizer& opt) {
   namespace cd = checkpoint_detail;
+  engine_detail::optimizer_to_host(model, opt);
   const auto buffers = cd::optimizer_buffers(opt, opt.options);
   for (const auto& [state, buf] : buffers)
     if (buf.size() != model.parameters().size())
@@ -209,6 +210,7 @@ bool restore_optimizer_state(const checkpoint_info& info, M& model, Optimizer& o
     opt.set_step_count(steps);
     (void)started;
   }
+  engine_detail::optimizer_from_host(model, opt);
   return true;
 }
 

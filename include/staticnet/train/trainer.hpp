@@ -350,7 +350,13 @@ fit_result fit(M& model, Optimizer& opt, ScheduleRef&& sched, data::batch_loader
     int done = 0;
     while (train.next(b)) {
       const std::span<const std::int32_t> targets(b.y.data(), static_cast<std::size_t>(b.n));
-      const float loss = model.forward_backward(b.x, targets, b.n, o.label_smoothing);
+      // A device engine runs the whole step, update included, as one CUDA graph.
+      constexpr bool whole_step = requires { model.train_step(b.x, targets, b.n, opt, o.label_smoothing); };
+      float loss = 0;
+      if constexpr (whole_step)
+        loss = model.train_step(b.x, targets, b.n, opt, o.label_smoothing);
+      else
+        loss = model.forward_backward(b.x, targets, b.n, o.label_smoothing);
       if (!std::isfinite(loss)) {
         const std::string last =
             saved_epoch >= 0 ? last_path.string() + " (epoch " + std::to_string(saved_epoch) + ")"
@@ -360,7 +366,7 @@ fit_result fit(M& model, Optimizer& opt, ScheduleRef&& sched, data::batch_loader
                              " at epoch " + std::to_string(epoch) + ", batch " + std::to_string(done + 1) +
                              "; training stopped (lower the learning rate?). The last good checkpoint is " + last);
       }
-      opt.step(model);
+      if constexpr (!whole_step) opt.step(model);
       if constexpr (td::per_batch_schedule<Schedule>) sched.step();
       const float* out = model.output();
       for (int i = 0; i < b.n; ++i) {
