@@ -21,6 +21,9 @@
 #include <vector>
 
 #include <staticnet/staticnet.hpp>
+#if STATICNET_WITH_CUDA
+#include <staticnet/cuda/model.hpp>
+#endif
 
 namespace assignments {
 
@@ -51,7 +54,11 @@ struct options {
   std::optional<fs::path> evaluate;
   std::optional<fs::path> augment_grid;
   int progress = -1;
+  std::string device = "cpu";
 };
+
+/// The largest batch each engine is planned for (cpu::Model<Net, 128>, cuda::Model<Net, 512>).
+inline int max_batch_for(const std::string& device) { return device == "cuda" ? 512 : 128; }
 
 inline void usage(std::string_view program, std::ostream& os) {
   os << "usage: " << program << " [options]\n"
@@ -61,13 +68,14 @@ inline void usage(std::string_view program, std::ostream& os) {
      << "                       without test_batch.bin the last data batch is held out for testing\n"
      << "  --train-files F,...  explicit training batch files (overrides --data)\n"
      << "  --test-files F,...   explicit test batch files\n"
-     << "  --epochs N           (24)       --batch-size N (128, at most 128)\n"
+     << "  --epochs N           (24)       --batch-size N (128; at most 128 on the CPU, 512 on the GPU)\n"
      << "  --max-lr X           OneCycle peak learning rate (0.05)\n"
      << "  --weight-decay X     SGD weight decay (5e-4)\n"
      << "  --seed N             (1)        --threads N (all cores)   --workers N (augmentation threads, 1)\n"
      << "  --out DIR            run directory: checkpoints, log.jsonl, PNG reports (runs/<network>)\n"
      << "  --resume             continue from DIR/last.safetensors\n"
      << "  --evaluate CKPT      evaluate a checkpoint on the test set and exit\n"
+     << "  --device cpu|cuda    the engine (cpu; cuda needs a build with the CUDA engine and a GPU)\n"
      << "  --plain              plain progress lines instead of a progress bar\n"
      << "  --augment-grid PNG   write a grid of 32 augmented training samples and exit\n";
 }
@@ -127,6 +135,10 @@ inline std::optional<int> parse(int argc, char** argv, options& o) {
       else if (a == "--evaluate") o.evaluate = fs::path(value());
       else if (a == "--plain") o.progress = 0;
       else if (a == "--augment-grid") o.augment_grid = fs::path(value());
+      else if (a == "--device") {
+        o.device = value();
+        if (o.device != "cpu" && o.device != "cuda") throw std::invalid_argument("'" + o.device + "' is not cpu or cuda");
+      }
       else {
         std::cerr << argv[0] << ": unknown option '" << a << "'\n";
         usage(argv[0], std::cerr);
@@ -137,10 +149,11 @@ inline std::optional<int> parse(int argc, char** argv, options& o) {
       return 2;
     }
   }
-  if (o.epochs < 1 || o.batch_size < 1 || o.batch_size > 128 || !(o.max_lr > 0) || !std::isfinite(o.max_lr) ||
+  if (o.epochs < 1 || o.batch_size < 1 || o.batch_size > max_batch_for(o.device) || !(o.max_lr > 0) || !std::isfinite(o.max_lr) ||
       o.workers < 1 || o.workers > 256 || o.threads < 0 || o.threads > 1024 || !(o.weight_decay >= 0) ||
       !std::isfinite(o.weight_decay)) {
-    std::cerr << argv[0] << ": --epochs must be >= 1, --batch-size in 1..128, --max-lr finite > 0, "
+    std::cerr << argv[0] << ": --epochs must be >= 1, --batch-size in 1.." << max_batch_for(o.device)
+              << " (--device " << o.device << "), --max-lr finite > 0, "
               << "--weight-decay finite >= 0, --workers in 1..256, --threads in 0..1024\n";
     return 2;
   }
@@ -230,9 +243,10 @@ struct entry {
   std::string_view title;
 };
 
-template <sn::network Net>
-int train_network(const options& o, std::string_view name, augmentation kind) {
-  using M = sn::Model<Net, 128>;
+/// Trains (or evaluates) Net with the engine M (cpu::Model or cuda::Model).
+template <class M>
+int train_with(const options& o, std::string_view name, augmentation kind) {
+  using Net = typename M::network_type;
   if (o.threads > 0) sn::cpu::set_num_threads(o.threads);
   auto [train_set, test_set] = load_cifar(o);
   const sn::data::channel_stats st = sn::data::compute_channel_stats(train_set);
@@ -262,12 +276,26 @@ int train_network(const options& o, std::string_view name, augmentation kind) {
   sn::OneCycleLR sched(opt, {.max_lr = o.max_lr, .epochs = o.epochs, .steps_per_epoch = train.batches_per_epoch()});
   const fs::path out = o.out.empty() ? fs::path("runs") / std::string(name) : o.out;
   std::cout << "training " << name << " (" << sn::param_count<Net> << " parameters) for " << o.epochs
-            << " epochs, batch " << o.batch_size << ", OneCycle max lr " << o.max_lr << ", " << sn::cpu::num_threads()
-            << " threads; output in " << out.string() << "\n";
+            << " epochs, batch " << o.batch_size << ", OneCycle max lr " << o.max_lr << ", on "
+            << (o.device == "cuda" ? std::string("the GPU") : std::to_string(sn::cpu::num_threads()) + " CPU threads")
+            << "; output in " << out.string() << "\n";
   const sn::fit_result r = sn::fit(*model, opt, sched, train, test,
                                    {.epochs = o.epochs, .output_dir = out, .resume = o.resume, .progress = o.progress});
   std::cout << "best test accuracy " << 100 * r.best_accuracy << "% (epoch " << r.best_epoch << ")\n";
   return 0;
+}
+
+template <sn::network Net>
+int train_network(const options& o, std::string_view name, augmentation kind) {
+  if (o.device == "cuda") {
+#if STATICNET_WITH_CUDA
+    return train_with<sn::cuda::Model<Net, 512>>(o, name, kind);
+#else
+    throw std::runtime_error("--device cuda: this program was built without the CUDA engine "
+                             "(configure with nvcc and cuDNN found, or -DSTATICNET_CUDA=ON)");
+#endif
+  }
+  return train_with<sn::cpu::Model<Net, 128>>(o, name, kind);
 }
 
 /// Prints one network's title, summary and RF table.
