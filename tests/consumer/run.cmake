@@ -1,7 +1,9 @@
 # Install staticnet to a scratch prefix, then configure, build and run the
 # consumer project against it with find_package(staticnet CONFIG REQUIRED):
 # one program with the compiled kernels (staticnet::staticnet), built without
-# any -march flag, and the same program header-only (staticnet::header_only).
+# any -march flag, and the same program header-only (staticnet::header_only);
+# with CUDA=ON (the build found CUDA), the package has the GPU engine and a
+# program using cuda::Model builds against it and runs.
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
 macro(run)
@@ -11,7 +13,7 @@ macro(run)
   endif()
 endmacro()
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/lib -G "${GENERATOR}" -DCMAKE_CXX_COMPILER=${CXX}
-    -DSTATICNET_BUILD_TESTS=OFF -DSTATICNET_BUILD_EXAMPLES=OFF -DSTATICNET_CUDA=OFF
+    -DSTATICNET_BUILD_TESTS=OFF -DSTATICNET_BUILD_EXAMPLES=OFF -DSTATICNET_CUDA=${CUDA}
     -DCMAKE_INSTALL_PREFIX=${prefix})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/lib)
 run(${CMAKE_COMMAND} --install ${WORK_DIR}/lib)
@@ -20,4 +22,10 @@ run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${WORK_DIR}/app -G "${GE
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/app)
 run(${WORK_DIR}/app/consumer)
 run(${WORK_DIR}/app/consumer_header_only)
+if(CUDA)
+  if(NOT EXISTS ${WORK_DIR}/app/consumer_cuda)
+    message(FATAL_ERROR "the package was built with the GPU engine but staticnet::cuda is not in it")
+  endif()
+  run(${WORK_DIR}/app/consumer_cuda)
+endif()
 message(STATUS "consumer built and ran against ${prefix}")
