@@ -32,7 +32,8 @@ inline constexpr shape input_shape = Net::plan.input;
 
 /// Receptive field of one output unit before any global pooling, by the
 /// standard formula rf += dilation*(k-1)*jump; jump *= stride (branches: the
-/// maximum). For non-square kernels, the smaller of the two axes.
+/// maximum). Global pooling (GlobalAvgPool, a full-window pool) adds nothing,
+/// nor does ZeroPad2d. For non-square kernels, the smaller of the two axes.
 template <network Net>
 inline constexpr int receptive_field =
     Net::plan.rf_h < Net::plan.rf_w ? Net::plan.rf_h : Net::plan.rf_w;
@@ -79,13 +80,19 @@ inline constexpr int depthwise_conv_count =
 template <network Net>
 inline constexpr int separable_conv_count =
     detail::count_rows(Net::plan, [](const plan_row& r) { return r.separable; });
+/// MaxPool2d layers, global ones (one window over the whole map) excepted.
 template <network Net>
-inline constexpr int maxpool_count =
-    detail::count_rows(Net::plan, [](const plan_row& r) { return r.desc.kind == op_kind::maxpool; });
+inline constexpr int maxpool_count = detail::count_rows(
+    Net::plan, [](const plan_row& r) { return r.desc.kind == op_kind::maxpool && !r.f.global_pool; });
+/// Global pooling layers: GlobalAvgPool (AdaptiveAvgPool2d<1>) and pools whose
+/// one window covers the whole map (AvgPool2d / MaxPool2d of kernel k on a k x k map).
+template <network Net>
+inline constexpr int global_pool_count =
+    detail::count_rows(Net::plan, [](const plan_row& r) { return r.f.global_pool; });
 template <network Net>
 inline constexpr int linear_count =
     detail::count_rows(Net::plan, [](const plan_row& r) { return r.desc.kind == op_kind::linear; });
-/// Convs and poolings with a stride above 1 on either axis.
+/// Convs and poolings with a stride above 1 on either axis (global pooling excepted).
 template <network Net>
 inline constexpr int strided_count = detail::count_rows(
     Net::plan, [](const plan_row& r) { return r.f.spatial && (r.f.g.sh > 1 || r.f.g.sw > 1); });

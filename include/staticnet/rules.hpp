@@ -136,7 +136,7 @@ struct MinDepthwiseConvs : rule_base<MinDepthwiseConvs<N>> {
   };
 };
 
-/// No MaxPool2d anywhere.
+/// No MaxPool2d anywhere (a global one, a window over the whole map, is global pooling).
 struct NoMaxPool : rule_base<NoMaxPool> {
   template <network Net>
   static constexpr verdict measure() {
@@ -216,8 +216,10 @@ struct MaxStridedConvs : rule_base<MaxStridedConvs<N>> {
 };
 
 /// Global average pooling mapped straight to `Classes` outputs: the network
-/// has a GlobalAvgPool, no Linear after it, at most MaxConvsAfter convs after
-/// it (all 1x1), and its output has `Classes` elements.
+/// has a global pooling layer (GlobalAvgPool / AdaptiveAvgPool2d<1>, or an
+/// AvgPool2d / MaxPool2d whose one window covers the whole map), no Linear
+/// after the last one, at most MaxConvsAfter convs after it (all 1x1), and
+/// its output has `Classes` elements.
 template <int Classes, int MaxConvsAfter = 1>
 struct GapToClasses : rule_base<GapToClasses<Classes, MaxConvsAfter>> {
   template <network Net>
@@ -225,7 +227,7 @@ struct GapToClasses : rule_base<GapToClasses<Classes, MaxConvsAfter>> {
     const auto& rows = Net::plan.rows;
     int gap = -1;
     for (int i = 0; i < static_cast<int>(rows.size()); ++i)
-      if (rows[i].desc.kind == op_kind::global_avgpool) gap = i;
+      if (rows[i].f.global_pool) gap = i;
     if (gap < 0) return {1, 0};
     int convs = 0;
     for (int i = gap + 1; i < static_cast<int>(rows.size()); ++i) {
@@ -241,7 +243,9 @@ struct GapToClasses : rule_base<GapToClasses<Classes, MaxConvsAfter>> {
   }
   template <int Code, std::int64_t Value>
   struct verify {
-    static_assert(Code != 1, "staticnet rule [R_GAP_MISSING]: GapToClasses: the network has no GlobalAvgPool");
+    static_assert(Code != 1,
+                  "staticnet rule [R_GAP_MISSING]: GapToClasses: the network has no global pooling "
+                  "(GlobalAvgPool, or a pool whose window covers the whole map)");
     static_assert(Code != 2,
                   "staticnet rule [R_GAP_LINEAR]: GapToClasses: a Linear (fully connected) layer comes "
                   "after the global average pooling");
@@ -330,14 +334,15 @@ struct BranchesInEveryBlock : rule_base<BranchesInEveryBlock> {
   };
 };
 
-/// Every MaxPool2d is directly followed by a 1x1 conv down to `Channels` channels.
+/// Every MaxPool2d (global ones excepted) is directly followed by a 1x1 conv
+/// down to `Channels` channels.
 template <int Channels>
 struct TransitionsTo : rule_base<TransitionsTo<Channels>> {
   template <network Net>
   static constexpr verdict measure() {
     const auto& rows = Net::plan.rows;
     for (std::size_t i = 0; i < rows.size(); ++i) {
-      if (rows[i].desc.kind != op_kind::maxpool) continue;
+      if (rows[i].desc.kind != op_kind::maxpool || rows[i].f.global_pool) continue;
       std::size_t j = i + 1;
       while (j < rows.size() && !rows[j].is_layer()) ++j;
       if (j == rows.size() || !rows[j].is_conv() || !rows[j].f.pointwise || rows[j].out.c != Channels)

@@ -115,7 +115,10 @@ void print_summary(const plan<N>& pl, std::ostream& os) {
   os << line << '\n';
 }
 
-/// Prints the per-layer receptive-field table (spatial layers: convs, pools, GAP).
+/// Prints the per-layer receptive-field table: convs, pools, global pooling
+/// (GlobalAvgPool, "all"; a full-window pool, "(global)": neither adds to the
+/// receptive field) and ZeroPad2d (its padding; "pad left,right,top,bottom"
+/// when the sides differ).
 template <std::size_t N>
 void print_receptive_field(const plan<N>& pl, std::ostream& os) {
   using namespace detail;
@@ -130,15 +133,27 @@ void print_receptive_field(const plan<N>& pl, std::ostream& os) {
      << pad_left("1", 7) << '\n';
   for (const auto& r : pl.rows) {
     const bool gap = r.desc.kind == op_kind::global_avgpool;
-    if (!r.f.spatial && !gap) continue;
+    const bool zero_pad = r.desc.kind == op_kind::zero_pad;
+    if (!r.f.spatial && !r.f.global_pool && !zero_pad) continue;
     const geometry& g = r.f.g;
-    os << pad_right(block_path(pl, r.block), 10) << pad_right(row_name(r), 22);
-    if (gap)
+    os << pad_right(block_path(pl, r.block), 10)
+       << pad_right(row_name(r) + (r.f.global_pool && !gap ? " (global)" : ""), 22);
+    if (gap) {
       os << pad_left("all", 6) << pad_left("-", 5) << pad_left("-", 5) << pad_left("-", 5) << pad_left("-", 6);
-    else
+    } else if (zero_pad) {  // symmetric: p as HxW; otherwise "pad left,right,top,bottom" over k..p
+      const pad& z = r.desc.zp;
+      if (z.top == z.bottom && z.left == z.right)
+        os << pad_left("-", 6) << pad_left("-", 5) << pad_left("-", 5) << pad_left(pair_string(z.top, z.left), 5);
+      else
+        os << pad_left("pad " + std::to_string(z.left) + "," + std::to_string(z.right) + "," +
+                           std::to_string(z.top) + "," + std::to_string(z.bottom),
+                       21);
+      os << pad_left("-", 6);
+    } else {
       os << pad_left(pair_string(g.kh, g.kw), 6) << pad_left(pair_string(g.sh, g.sw), 5)
          << pad_left(pair_string(g.dh, g.dw), 5) << pad_left(pair_string(g.ph, g.pw), 5)
          << pad_left(r.desc.kind == op_kind::conv ? std::to_string(r.f.groups) : "-", 6);
+    }
     os << pad_left(pair_string(r.in.h, r.in.w), 10) << pad_left(pair_string(r.out.h, r.out.w), 10)
        << pad_left(pair_string(r.rf_h, r.rf_w), 8) << pad_left(pair_string(r.jump_h, r.jump_w), 7) << '\n';
   }

@@ -1,6 +1,6 @@
 // GapToClasses<10> on a network without global average pooling.
 // expect: R_GAP_MISSING
-// expect: the network has no GlobalAvgPool
+// expect: the network has no global pooling
 // expect: verify<1, 0>
 #include <staticnet/core.hpp>
 namespace sn = staticnet;

@@ -225,6 +225,15 @@ std::vector<conv_case> all_cases(int n, int min_h, int min_w) {
   // Depthwise kernels with more taps than the kernels' 64-tap chunks.
   out.push_back({n, 2, 4, 11, 12, 9, 9, 1, 1, 4, 3, 1, 1, 2, true});
   out.push_back({n, 2, 2, 13, 14, 9, 9, 2, 1, 4, 4, 1, 1, 2, false});
+  // Padding beyond the kernel's extent (PyTorch allows any padding): border
+  // outputs see only zeros. 1x1 with padding 1 and 3 (im2col, grouped,
+  // depthwise), 3x3 with padding 3 / 4, a dilated one with padding 5.
+  out.push_back({n, 4, 5, 5, 6, 1, 1, 1, 1, 1, 1, 1, 1, 1, true});
+  out.push_back({n, 4, 6, 5, 6, 1, 1, 2, 1, 3, 2, 1, 1, 2, true});
+  out.push_back({n, 4, 8, 5, 6, 1, 1, 1, 1, 1, 3, 1, 1, 4, true});
+  out.push_back({n, 3, 5, 4, 5, 3, 3, 1, 2, 3, 4, 1, 1, 1, false});
+  out.push_back({n, 4, 4, 4, 5, 3, 3, 2, 1, 4, 3, 1, 1, 4, true});
+  out.push_back({n, 4, 4, 3, 3, 3, 3, 1, 1, 5, 5, 2, 2, 4, false});
   return out;
 }
 

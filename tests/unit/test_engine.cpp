@@ -128,6 +128,29 @@ TEST(TensorNames, PyTorchModulePaths) {
   EXPECT_EQ(names, expected);
 }
 
+// ZeroPad2d and Identity are modules of the nn.Sequential: they take an index
+// each, as in PyTorch, and hold no tensors; the checkpoint's architecture
+// description names the padding, so two paddings are two architectures.
+using PadIdNet = sn::Network<sn::Input<3, 8, 8>, sn::ZeroPad2d<1>, sn::Conv2d<conv{.out = 4, .kernel = 1, .padding = 1}>,
+                             sn::Identity, sn::Block<"O", sn::ZeroPad2d<sn::pad{.left = 1, .right = 0, .top = 0, .bottom = 1}>,
+                                                     sn::Conv2d<conv{.out = 2, .kernel = 3}>>>;
+using PadIdNet2 = sn::Network<sn::Input<3, 8, 8>, sn::ZeroPad2d<1>, sn::Conv2d<conv{.out = 4, .kernel = 1, .padding = 1}>,
+                              sn::Identity, sn::Block<"O", sn::ZeroPad2d<sn::pad{.left = 0, .right = 1, .top = 0, .bottom = 1}>,
+                                                      sn::Conv2d<conv{.out = 2, .kernel = 3}>>>;
+
+TEST(TensorNames, ZeroPadAndIdentityTakeAnIndex) {
+  std::vector<std::string> names;
+  for (const auto& t : sn::tensor_specs<PadIdNet>()) names.push_back(t.name);
+  const std::vector<std::string> expected = {"1.weight", "1.bias", "O.1.weight", "O.1.bias"};
+  EXPECT_EQ(names, expected);
+  expect_specs_match_model<PadIdNet>();
+  const std::string d = sn::architecture_description<PadIdNet>();
+  EXPECT_NE(d.find("\n0 ZeroPad2d 3x8x8 -> 3x10x10 padding=1,1,1,1\n"), std::string::npos) << d;
+  EXPECT_NE(d.find("\n2 Identity 4x12x12 -> 4x12x12\n"), std::string::npos) << d;
+  EXPECT_NE(d.find("\nO.0 ZeroPad2d 4x12x12 -> 4x13x13 padding=1,0,0,1\n"), std::string::npos) << d;
+  EXPECT_NE(sn::architecture_fingerprint<PadIdNet>(), sn::architecture_fingerprint<PadIdNet2>());
+}
+
 // ----------------------------------------------------------- initialisation --
 TEST(Init, EqualsTheModelsAndDependsOnTheSeed) {
   constexpr auto ex = sn::make_exec_plan(Branchy::plan);

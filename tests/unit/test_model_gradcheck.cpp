@@ -1,7 +1,10 @@
 // Finite-difference checks of whole-model backward passes: every parameter
 // tensor's gradient and the input gradient, for networks combining every
 // layer type and option (stride, padding, dilation, groups, asymmetric
-// kernels, bias on/off, residual add, concat, dropout, pooling).
+// kernels, bias on/off, residual add, concat, dropout, pooling, ZeroPad2d,
+// Identity); and networks that compute the same function in two ways
+// (ZeroPad2d + conv vs a padded conv, with and without Identity, a
+// full-window AvgPool2d vs GlobalAvgPool) against each other.
 //
 // A directional check per tensor: with L = sum(out * r) and a random +-1
 // direction v on that tensor, (L(t + e v) - L(t - e v)) / 2e must equal
@@ -141,7 +144,90 @@ static_assert(FusedModel::stats_for_bn[0] == 2 && FusedModel::stats_for_bn[4] ==
               FusedModel::stats_for_bn[7] == 9);
 static_assert(std::ranges::none_of(UnfusedModel::stats_for_bn, [](int i) { return i >= 0; }));
 
+// Padding in every form PyTorch accepts: a 1x1 conv with padding 1 (7x7 -> 9x9),
+// an asymmetric ZeroPad2d (12x10), Identity (it aliases its input), a 3x3 conv
+// with padding 3, larger than its extent (16x14), a depthwise one likewise
+// (20x18), a cropping ZeroPad2d (16x14), a ceil-mode pool whose last window
+// runs past the input (6x5), and AvgPool2d(6, ceil_mode) over the whole 6x5
+// map as the global pooling.
+using Padded = sn::Network<sn::Input<3, 7, 7>,
+    sn::Conv2d<conv{.out = 4, .kernel = 1, .padding = 1}>, sn::BatchNorm2d, sn::ReLU,
+    sn::ZeroPad2d<sn::pad{.left = 1, .right = 0, .top = 2, .bottom = 1}>, sn::Identity,
+    sn::Conv2d<conv{.out = 4, .kernel = 3, .padding = 3}>,
+    sn::DepthwiseConv2d<conv{.kernel = 3, .padding = 3, .bias = false}>, sn::ZeroPad2d<-2>,
+    sn::AvgPool2d<pool{.kernel = 3, .ceil_mode = true}>, sn::Identity,
+    sn::AvgPool2d<pool{.kernel = 6, .ceil_mode = true}>, sn::Conv2d<conv{.out = 5, .kernel = 1}>, sn::Flatten>;
+static_assert(sn::layer<Padded, 1>.out == sn::shape{4, 9, 9} && sn::layer<Padded, 4>.out == sn::shape{4, 12, 10});
+static_assert(sn::layer<Padded, 6>.out == sn::shape{4, 16, 14} && sn::layer<Padded, 7>.out == sn::shape{4, 20, 18});
+static_assert(sn::layer<Padded, 8>.out == sn::shape{4, 16, 14} && sn::layer<Padded, 9>.out == sn::shape{4, 6, 5});
+static_assert(sn::layer<Padded, 11>.f.global_pool && sn::layer<Padded, 11>.out == sn::shape{4, 1, 1});
+
+/// Two networks that compute the same function with the same parameter
+/// layout: outputs, parameter gradients and input gradients agree.
+template <class NetA, class NetB>
+void expect_same_function(std::uint64_t seed) {
+  using A = sn::Model<NetA, 4>;
+  using B = sn::Model<NetB, 4>;
+  static_assert(A::input_numel == B::input_numel && A::output_numel == B::output_numel);
+  auto a = std::make_unique<A>(seed);
+  auto b = std::make_unique<B>(seed);
+  ASSERT_EQ(a->parameters().size(), b->parameters().size());
+  std::copy(a->parameters().begin(), a->parameters().end(), b->parameters().begin());
+  constexpr int n = 3;
+  std::mt19937 rng(static_cast<unsigned>(seed));
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(n * A::input_numel), r(n * A::output_numel);
+  for (auto& v : x) v = normal(rng);
+  for (auto& v : r) v = normal(rng);
+  a->set_input_gradient(true);
+  b->set_input_gradient(true);
+  auto close = [](std::span<const float> p, std::span<const float> q, const char* what) {
+    ASSERT_EQ(p.size(), q.size()) << what;
+    for (std::size_t i = 0; i < p.size(); ++i)
+      EXPECT_NEAR(p[i], q[i], 1e-5 + 1e-5 * std::fabs(q[i])) << what << " [" << i << "]";
+  };
+  auto ya = a->forward(x, n);
+  const std::vector<float> out(ya.begin(), ya.end());
+  auto yb = b->forward(x, n);
+  close(out, std::vector<float>(yb.begin(), yb.end()), "output");
+  a->backward(r);
+  b->backward(r);
+  close(a->gradients(), b->gradients(), "parameter gradients");
+  close(std::span<const float>(a->input_gradient(), x.size()), std::span<const float>(b->input_gradient(), x.size()),
+        "input gradient");
+}
+
+// ZeroPad2d(1) then an unpadded conv is the conv with padding 1 (3x3, and 1x1 growing the map).
+using PadThenConv = sn::Network<sn::Input<3, 9, 8>, sn::ZeroPad2d<1>, sn::Conv2d<conv{.out = 4, .kernel = 3}>,
+                                sn::ReLU, sn::ZeroPad2d<1>, sn::Conv2d<conv{.out = 5, .kernel = 1}>, sn::Flatten>;
+using PaddedConv = sn::Network<sn::Input<3, 9, 8>, sn::Conv2d<conv{.out = 4, .kernel = 3, .padding = 1}>, sn::ReLU,
+                               sn::Conv2d<conv{.out = 5, .kernel = 1, .padding = 1}>, sn::Flatten>;
+// Identity anywhere (at the start, after a conv, inside a branch, before the
+// output) changes nothing; nor does it break the fusions around it.
+using WithIdentity = sn::Network<sn::Input<3, 8, 8>, sn::Identity, sn::Conv2d<conv{.out = 4, .kernel = 3, .padding = 1}>,
+                                 sn::Identity, sn::BatchNorm2d, sn::ReLU,
+                                 sn::Residual<sn::Identity, sn::Conv2d<conv{.out = 4, .kernel = 3, .padding = 1}>>,
+                                 sn::GlobalAvgPool, sn::Flatten, sn::Identity>;
+using WithoutIdentity = sn::Network<sn::Input<3, 8, 8>, sn::Conv2d<conv{.out = 4, .kernel = 3, .padding = 1}>,
+                                    sn::BatchNorm2d, sn::ReLU,
+                                    sn::Residual<sn::Conv2d<conv{.out = 4, .kernel = 3, .padding = 1}>>,
+                                    sn::GlobalAvgPool, sn::Flatten>;
+// A full-window AvgPool2d(6) on a 6x6 map is the global average pooling.
+using FullWindowHead = sn::Network<sn::Input<3, 6, 6>, sn::Conv2d<conv{.out = 4, .kernel = 3, .padding = 1}>,
+                                   sn::AvgPool2d<pool{.kernel = 6}>, sn::Conv2d<conv{.out = 5, .kernel = 1}>, sn::Flatten>;
+using GapHead = sn::Network<sn::Input<3, 6, 6>, sn::Conv2d<conv{.out = 4, .kernel = 3, .padding = 1}>,
+                            sn::AdaptiveAvgPool2d<1>, sn::Conv2d<conv{.out = 5, .kernel = 1}>, sn::Flatten>;
+
+// Identity aliases its input's buffer (as Flatten does): no activation of its own.
+static_assert(sn::make_exec_plan(WithIdentity::plan).act_per_image ==
+              sn::make_exec_plan(WithoutIdentity::plan).act_per_image);
+
 }  // namespace
+
+TEST(ModelGradcheck, PaddingZeroPadIdentityAndFullWindowPool) { gradcheck<Padded>(4); }
+TEST(ModelPadding, ZeroPadThenConvIsThePaddedConv) { expect_same_function<PadThenConv, PaddedConv>(5); }
+TEST(ModelPadding, IdentityChangesNothing) { expect_same_function<WithIdentity, WithoutIdentity>(6); }
+TEST(ModelPadding, FullWindowAvgPoolIsGlobalAvgPool) { expect_same_function<FullWindowHead, GapHead>(7); }
 
 TEST(ModelGradcheck, PlainChainOfEveryLayerKind) { gradcheck<Plain>(1); }
 TEST(ModelGradcheck, FusedReluNeighboursMatchUnfusedLayers) {
@@ -190,3 +276,35 @@ TEST(ModelGradcheck, FusedReluNeighboursMatchUnfusedLayers) {
 }
 TEST(ModelGradcheck, ResidualAndConcatBranches) { gradcheck<Branchy>(2); }
 TEST(ModelGradcheck, AsymmetricGeometryAndAdd) { gradcheck<Asymmetric>(3); }
+
+TEST(ZeroPad2dKernel, MatchesNaivePaddingAndCropping) {
+  // Each case against the definition y[r][c] = x[r - top][c - left] (0 outside),
+  // on planes large enough for the parallel path (8 x 100 x 90 floats) and tiny
+  // ones; the backward is the adjoint: sum(y * dy) == sum(x * dx).
+  const sn::pad cases[] = {{1, 1, 1, 1}, {2, 0, 1, 3}, {-1, -2, 0, -3}, {3, -2, -1, 2}, {0, 0, 0, 0}};
+  std::mt19937 rng(8);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (const int h : {3, 100})
+    for (const sn::pad& p : cases) {
+      const int planes = 8, w = h == 3 ? 4 : 90, ho = h + p.top + p.bottom, wo = w + p.left + p.right;
+      std::vector<float> x(static_cast<std::size_t>(planes) * h * w), y(static_cast<std::size_t>(planes) * ho * wo, 7.0f);
+      for (auto& v : x) v = normal(rng);
+      sn::cpu::zero_pad2d(planes, h, w, p, x.data(), y.data());
+      int wrong = 0;
+      for (int i = 0; i < planes; ++i)
+        for (int r = 0; r < ho; ++r)
+          for (int c = 0; c < wo; ++c) {
+            const int ir = r - p.top, ic = c - p.left;
+            const float want = ir >= 0 && ir < h && ic >= 0 && ic < w ? x[(static_cast<std::size_t>(i) * h + ir) * w + ic] : 0.0f;
+            wrong += y[(static_cast<std::size_t>(i) * ho + r) * wo + c] != want;
+          }
+      EXPECT_EQ(wrong, 0) << "h=" << h << " pad " << p.left << "," << p.right << "," << p.top << "," << p.bottom;
+      std::vector<float> dy(y.size()), dx(x.size(), 7.0f);
+      for (auto& v : dy) v = normal(rng);
+      sn::cpu::zero_pad2d_backward(planes, h, w, p, dy.data(), dx.data());
+      double yd = 0, xd = 0;
+      for (std::size_t k = 0; k < y.size(); ++k) yd += static_cast<double>(y[k]) * dy[k];
+      for (std::size_t k = 0; k < x.size(); ++k) xd += static_cast<double>(x[k]) * dx[k];
+      EXPECT_NEAR(yd, xd, 1e-6 * (1 + std::fabs(yd)));
+    }
+}

@@ -84,6 +84,50 @@ TEST(ReceptiveField, GlobalPoolingIsNotCounted) {
   EXPECT_EQ(jump<GapAfterStride>, 2);
 }
 
+// conv3 p1 (3), conv3 s2 p1 (5, j2) on 8 -> 4x4; AvgPool2d(4) is one window
+// over the whole 4x4 map: global pooling, nothing added (AvgPool2d(2) adds 1*2, j4)
+using FullWindowAvg = Network<Input<4, 8, 8>, C<3, 1, 1>, C<3, 2, 1>, AvgPool2d<pool{.kernel = 4}>, C<1>>;
+using FullWindowMax = Network<Input<4, 8, 8>, C<3, 1, 1>, C<3, 2, 1>, MaxPool2d<pool{.kernel = 4}>>;
+using HalfWindowAvg = Network<Input<4, 8, 8>, C<3, 1, 1>, C<3, 2, 1>, AvgPool2d<pool{.kernel = 2}>>;
+// the same as a GlobalAvgPool / AdaptiveAvgPool2d<1>
+using AdaptiveNet = Network<Input<4, 8, 8>, C<3, 1, 1>, C<3, 2, 1>, AdaptiveAvgPool2d<1>, C<1>>;
+
+TEST(ReceptiveField, AFullWindowPoolIsGlobalPooling) {
+  static_assert(receptive_field<FullWindowAvg> == 5);
+  EXPECT_EQ(receptive_field<FullWindowAvg>, 5);
+  EXPECT_EQ(jump<FullWindowAvg>, 2);  // its stride 4 is not a step of the receptive field
+  EXPECT_EQ((layer<FullWindowAvg, 3>.rf_h), 5);
+  EXPECT_EQ(receptive_field<FullWindowMax>, 5);
+  EXPECT_EQ(jump<FullWindowMax>, 2);
+  EXPECT_EQ(receptive_field<HalfWindowAvg>, 7);
+  EXPECT_EQ(jump<HalfWindowAvg>, 4);
+  EXPECT_EQ(receptive_field<AdaptiveNet>, receptive_field<FullWindowAvg>);
+  EXPECT_EQ(jump<AdaptiveNet>, jump<FullWindowAvg>);
+}
+
+// ZeroPad2d adds no window: rf and jump stay (only the map grows, and with it
+// the offset of the first output's window). A padded 1x1 conv adds nothing either.
+using PaddedNet = Network<Input<4, 16, 16>, C<3>, ZeroPad2d<2>, C<3, 2>,
+                          ZeroPad2d<pad{.left = 1, .right = 0, .top = 0, .bottom = 3}>, Identity, C<3>>;
+using PaddedPointwise = Network<Input<4, 16, 16>, C<3, 1, 1>, C<1, 1, 1>, C<1, 1, 2>, C<3, 2, 1>>;
+
+TEST(ReceptiveField, ZeroPadIdentityAndPaddedPointwiseAddNothing) {
+  // conv3 (3), pad (3), conv3 s2 (5, j2), pad, Identity (5, j2), conv3 (5 + 2*2 = 9)
+  static_assert(receptive_field<PaddedNet> == 9);
+  EXPECT_EQ((layer<PaddedNet, 2>.rf_h), 3);
+  EXPECT_EQ((layer<PaddedNet, 2>.jump_h), 1);
+  EXPECT_EQ((layer<PaddedNet, 3>.rf_h), 5);
+  EXPECT_EQ((layer<PaddedNet, 4>.rf_h), 5);
+  EXPECT_EQ((layer<PaddedNet, 4>.jump_h), 2);
+  EXPECT_EQ((layer<PaddedNet, 5>.rf_h), 5);
+  EXPECT_EQ(receptive_field<PaddedNet>, 9);
+  EXPECT_EQ(jump<PaddedNet>, 2);
+  // 3, then two padded 1x1 convs (3, 3), then conv3 s2 (5, j2)
+  EXPECT_EQ((layer<PaddedPointwise, 3>.rf_h), 3);
+  EXPECT_EQ(receptive_field<PaddedPointwise>, 5);
+  EXPECT_EQ(jump<PaddedPointwise>, 2);
+}
+
 // ---------------------------------------------------------- branches ----
 
 // branches 3 and 5 -> max 5

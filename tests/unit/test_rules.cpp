@@ -168,6 +168,36 @@ TEST(RuleGapToClasses, AllCases) {
   expect_verdict<rules::GapToClasses<12>, S9Reference>(5, 10, __LINE__);
 }
 
+// A full-window pool on the last map is global pooling: AvgPool2d(8) / MaxPool2d(8)
+// on 8x8 (layers: conv 1, pool 2, 1x1 conv 3); AvgPool2d(4) on 8x8 is not (2x2 out).
+using AvgHead = Network<Input<3, 8, 8>, C<16>, AvgPool2d<pool{.kernel = 8}>, Pw<10>, Flatten, LogSoftmax>;
+using MaxHead = Network<Input<3, 8, 8>, C<16>, MaxPool2d<pool{.kernel = 8}>, Pw<10>, Flatten>;
+using AdaptiveHead = Network<Input<3, 8, 8>, C<16>, AdaptiveAvgPool2d<1>, Pw<10>, Flatten>;
+using PartialHead = Network<Input<3, 8, 8>, C<16>, AvgPool2d<pool{.kernel = 4}>, Pw<10>, Flatten>;
+// a global max pool after transitions is not a transition itself (layers 2, 4 and 6)
+using TransThenGlobalMax = Network<Input<3, 16, 16>, C<64>, MaxPool2d<>, Pw<32>, MaxPool2d<>, Pw<32>,
+                                   MaxPool2d<pool{.kernel = 4}>, Pw<10>>;
+
+TEST(RuleGapToClasses, AFullWindowPoolIsTheGlobalPooling) {
+  expect_verdict<rules::GapToClasses<10>, AvgHead>(0, 1, __LINE__);
+  expect_verdict<rules::GapToClasses<10>, MaxHead>(0, 1, __LINE__);
+  expect_verdict<rules::GapToClasses<10>, AdaptiveHead>(0, 1, __LINE__);
+  expect_verdict<rules::GapToClasses<10>, PartialHead>(1, 0, __LINE__);
+  static_assert(check<AvgHead, rules::GapToClasses<10>, rules::NoStride, rules::NoStridedPool, rules::NoMaxPool>);
+  // its stride (8) is not a downsampling, nor is the global max pool a max pool
+  expect_verdict<rules::NoStride, AvgHead>(0, 0, __LINE__);
+  expect_verdict<rules::NoStridedPool, MaxHead>(0, 0, __LINE__);
+  expect_verdict<rules::NoMaxPool, MaxHead>(0, 0, __LINE__);
+  expect_verdict<rules::NoStride, PartialHead>(1, 1, __LINE__);
+  EXPECT_EQ(global_pool_count<AvgHead>, 1);
+  EXPECT_EQ(global_pool_count<MaxHead>, 1);
+  EXPECT_EQ(global_pool_count<PartialHead>, 0);
+  EXPECT_EQ(maxpool_count<MaxHead>, 0);
+  EXPECT_EQ(maxpool_count<TransThenGlobalMax>, 2);
+  expect_verdict<rules::TransitionsTo<32>, TransThenGlobalMax>(0, 0, __LINE__);
+  expect_verdict<rules::ExactMaxPools<2>, TransThenGlobalMax>(0, 2, __LINE__);
+}
+
 // ------------------------------------------------------------- ConvBlocks ----
 
 using C1C3 = Network<Input<3, 8, 8>, Block<"C1", C<4>>, Block<"C3", C<4>>>;
@@ -274,6 +304,37 @@ TEST(RuleSets, S9ReferenceBreaksOnlyTheReceptiveFieldRule) {
   EXPECT_FALSE((satisfies<S9Reference, rules::ReceptiveFieldAbove<44>>));
   EXPECT_FALSE((satisfies<S9Reference, staticnet::exercises::S9>));
   EXPECT_FALSE((satisfies<S9Reference, staticnet::exercises::S7Dilated>));  // four C blocks, not three
+}
+
+// A solution in the users' style: C1 grows the map with a 1x1 conv of padding 1
+// (32 -> 34, legal in PyTorch), three 3x3 stride-2 convs downsample to 5x5,
+// and the head is AvgPool2d(5) on that 5x5 map, not a GlobalAvgPool.
+template <class L>
+using Bnr = Sequential<L, BatchNorm2d, ReLU>;
+template <int Out, int K = 3, int S = 1, int P = 1, int D = 1>
+using Cnb = Conv2d<conv{.out = Out, .kernel = K, .stride = S, .padding = P, .dilation = D, .bias = false}>;
+template <int P, int D>
+using DwPD = DepthwiseConv2d<conv{.kernel = 3, .padding = P, .dilation = D, .bias = false}>;
+using PaddedS7Late = Network<Input<3, 32, 32>,
+    Block<"C1", Bnr<Cnb<16>>, Bnr<Cnb<16, 1, 1, 1>>, Bnr<Cnb<24, 3, 2>>>,
+    Block<"C2", Bnr<DwPD<1, 1>>, Bnr<Cnb<32, 1, 1, 0>>, Bnr<Cnb<32, 3, 2>>>,
+    Block<"C3", Bnr<DwPD<2, 2>>, Bnr<Cnb<48, 1, 1, 0>>, Bnr<Cnb<48, 3, 2>>>,
+    Block<"C4", Bnr<DwPD<2, 2>>, Bnr<Cnb<64, 1, 1, 0>>>,
+    Block<"O", AvgPool2d<pool{.kernel = 5}>, Conv2d<conv{.out = 10, .kernel = 1}>, Flatten, LogSoftmax>>;
+
+TEST(RuleSets, PaddedPointwiseAndFullWindowAvgPoolHeadPassS7Late) {
+  static_assert(check<PaddedS7Late, staticnet::exercises::S7Late>);
+  EXPECT_TRUE((satisfies<PaddedS7Late, staticnet::exercises::S7Late>));
+  EXPECT_EQ((layer<PaddedS7Late, 4>.out), (shape{16, 34, 34}));  // the padded 1x1 conv
+  EXPECT_EQ((layer<PaddedS7Late, 34>.in), (shape{64, 5, 5}));    // AvgPool2d(5): global pooling
+  EXPECT_TRUE((layer<PaddedS7Late, 34>.f.global_pool));
+  // the pool's 5x5 window is not counted: 69, not 69 + 4 * 8
+  EXPECT_EQ(receptive_field<PaddedS7Late>, 69);
+  expect_verdict<rules::GapToClasses<10>, PaddedS7Late>(0, 1, __LINE__);
+  expect_verdict<rules::NoStridedPool, PaddedS7Late>(0, 0, __LINE__);
+  expect_verdict<rules::MaxStridedConvs<3>, PaddedS7Late>(0, 3, __LINE__);
+  expect_verdict<rules::MinSeparableConvs<2>, PaddedS7Late>(0, 3, __LINE__);
+  expect_verdict<rules::ParamsBelow<100'000>, PaddedS7Late>(0, 41'826, __LINE__);
 }
 
 TEST(RuleSets, S7DilatedReferenceSatisfiesS7Dilated) {

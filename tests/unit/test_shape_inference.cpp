@@ -125,11 +125,40 @@ TEST(ShapeConv2d, InvalidCompositionsReportTheirError) {
   EXPECT_EQ(facts_of<ConvOut0>(shape{4, 8, 8}).err, error::conv_out_missing);
   EXPECT_EQ(facts_of<ConvK5>(shape{4, 3, 3}).err, error::nonpositive_output);    // 3 - 5 + 1 < 1
   EXPECT_EQ(facts_of<ConvK5>(shape{4, 5, 5}).out, (shape{4, 1, 1}));             // 5 - 5 + 1 = 1
-  EXPECT_EQ(facts_of<ConvPad3>(shape{4, 8, 8}).err, error::conv_padding_too_large);  // 3 > 1*(3-1)
   EXPECT_EQ(facts_of<ConvPad2>(shape{4, 8, 8}).err, error::none);                // 2 <= 2
   EXPECT_EQ(facts_of<ConvPad2>(shape{4, 8, 8}).out, (shape{4, 10, 10}));         // 8 + 4 - 2 = 10
   EXPECT_EQ(facts_of<ConvStride0>(shape{4, 8, 8}).err, error::conv_geometry);
   EXPECT_EQ(facts_of<Conv16Pad1>(shape{128, 1, 1, true}).err, error::spatial_on_flat);
+}
+
+using Conv1P1 = Conv2d<conv{.out = 4, .kernel = 1, .padding = 1}>;
+using Conv1PadH2 = Conv2d<conv{.out = 2, .kernel = 1, .padding_h = 2, .padding_w = 0}>;
+using ConvK5P2 = Conv2d<conv{.out = 4, .kernel = 5, .padding = 2}>;
+using ConvK5P1 = Conv2d<conv{.out = 4, .kernel = 5, .padding = 1}>;
+using ConvD3P4 = Conv2d<conv{.out = 4, .kernel = 3, .padding = 4, .dilation = 3}>;
+using DwP3 = DepthwiseConv2d<conv{.kernel = 3, .padding = 3}>;
+
+TEST(ShapeConv2d, AnyPaddingAsInPyTorch) {
+  // PyTorch's Conv2d takes any padding >= 0; only the output must be >= 1.
+  // 1x1 with padding 1 grows the map: 8 + 2 - 0 - 1 + 1 = 10; 4*3 + 4 parameters
+  constexpr auto a = facts_of<Conv1P1>(shape{3, 8, 8});
+  static_assert(a.err == error::none && a.out == shape{4, 10, 10});
+  EXPECT_EQ(a.out, (shape{4, 10, 10}));
+  EXPECT_EQ(a.params, 4 * 3 + 4);
+  EXPECT_EQ(a.macs, 4 * 3 * 100);  // the border outputs are computed too (they are the bias)
+  EXPECT_TRUE(a.pointwise);        // still a 1x1 conv with groups 1
+  EXPECT_EQ(a.g.ph, 1);
+  // padding on one axis only: h = 5 + 4 = 9, w = 5
+  EXPECT_EQ(facts_of<Conv1PadH2>(shape{1, 5, 5}).out, (shape{2, 9, 5}));
+  // 3x3 with padding 3 (> dilation*(k-1) = 2): 8 + 6 - 2 - 1 + 1 = 12
+  EXPECT_EQ(facts_of<ConvPad3>(shape{4, 8, 8}).out, (shape{4, 12, 12}));
+  // a 5x5 kernel on a 1x1 map: padding 2 makes room for it (1 + 4 - 4 - 1 + 1 = 1), padding 1 does not
+  EXPECT_EQ(facts_of<ConvK5P2>(shape{4, 1, 1}).out, (shape{4, 1, 1}));
+  EXPECT_EQ(facts_of<ConvK5P1>(shape{4, 1, 1}).err, error::nonpositive_output);
+  // dilation 3, padding 4 on 2x2: 2 + 8 - 6 - 1 + 1 = 4
+  EXPECT_EQ(facts_of<ConvD3P4>(shape{4, 2, 2}).out, (shape{4, 4, 4}));
+  // depthwise, padding 3: 5 + 6 - 2 - 1 + 1 = 9
+  EXPECT_EQ(facts_of<DwP3>(shape{4, 5, 5}).out, (shape{4, 9, 9}));
 }
 
 // --------------------------------------------------- DepthwiseConv2d ----
@@ -263,12 +292,116 @@ TEST(ShapePooling, PaddingAndDilation) {
   EXPECT_EQ(facts_of<Max2>(shape{16, 1, 1, true}).err, error::spatial_on_flat);
 }
 
+using Max3Ceil = MaxPool2d<pool{.kernel = 3, .ceil_mode = true}>;
+using Max3 = MaxPool2d<pool{.kernel = 3}>;
+using Avg3S2Ceil = AvgPool2d<pool{.kernel = 3, .stride = 2, .ceil_mode = true}>;
+using Avg2P1 = AvgPool2d<pool{.kernel = 2, .padding = 1}>;
+using Max1P1 = MaxPool2d<pool{.kernel = 1, .padding = 1}>;
+using Max5P2 = MaxPool2d<pool{.kernel = 5, .stride = 1, .padding = 2}>;
+using Max5P3 = MaxPool2d<pool{.kernel = 5, .stride = 1, .padding = 3}>;
+using Max2D3P1 = MaxPool2d<pool{.kernel = 2, .stride = 1, .padding = 1, .dilation = 3}>;
+using Max3D2P2 = MaxPool2d<pool{.kernel = 3, .stride = 1, .padding = 2, .dilation = 2}>;
+
+TEST(ShapePooling, CeilModeWindowMayRunPastTheInput) {
+  // PyTorch: ceil((2 - 2 - 1)/3) + 1 = 0 + 1 = 1: the one window starts inside
+  // the input and runs past it; without ceil_mode floor(-1/3) + 1 = 0: too small
+  EXPECT_EQ(facts_of<Max3Ceil>(shape{4, 2, 2}).out, (shape{4, 1, 1}));
+  EXPECT_EQ(facts_of<Max3>(shape{4, 2, 2}).err, error::nonpositive_output);
+  // k3 s2 on 4: ceil(1/2) + 1 = 2 (second window starts at 2 < 4), floor gives 1
+  EXPECT_EQ(facts_of<Avg3S2Ceil>(shape{4, 4, 4}).out, (shape{4, 2, 2}));
+  EXPECT_EQ(facts_of<Max3S2>(shape{4, 4, 4}).out, (shape{4, 1, 1}));
+  // k3 s2 on 2: ceil((2 - 3)/2) + 1 = 0 + 1 = 1; on 1: ceil((1 - 3)/2) + 1 = -1 + 1 = 0
+  EXPECT_EQ(facts_of<Avg3S2Ceil>(shape{4, 2, 2}).out, (shape{4, 1, 1}));
+  EXPECT_EQ(facts_of<Avg3S2Ceil>(shape{4, 1, 1}).err, error::nonpositive_output);
+}
+
+TEST(ShapePooling, PaddingUpToHalfTheKernelAsInPyTorch) {
+  // PyTorch: pad <= kernel / 2 (integer division), for MaxPool2d whatever the dilation
+  EXPECT_EQ(facts_of<Avg2P1>(shape{4, 4, 4}).out, (shape{4, 3, 3}));  // 1 <= 2/2: (4 + 2 - 2)/2 + 1
+  EXPECT_EQ(facts_of<Max1P1>(shape{4, 4, 4}).err, error::pool_padding_too_large);  // 1 > 1/2
+  EXPECT_EQ(facts_of<Max5P2>(shape{4, 4, 4}).out, (shape{4, 4, 4}));
+  EXPECT_EQ(facts_of<Max5P3>(shape{4, 4, 4}).err, error::pool_padding_too_large);
+  // dilation 3: 1 <= 2/2 (and <= half the effective kernel 4): 5 + 2 - 3 - 1 + 1 = 4
+  EXPECT_EQ(facts_of<Max2D3P1>(shape{4, 5, 5}).out, (shape{4, 4, 4}));
+  // dilation 2, padding 2: half the effective kernel (5 / 2 = 2) would allow it, 3 / 2 = 1 does not
+  EXPECT_EQ(facts_of<Max3D2P2>(shape{4, 8, 8}).err, error::pool_padding_too_large);
+}
+
+using Avg8 = AvgPool2d<pool{.kernel = 8}>;
+using Max8 = MaxPool2d<pool{.kernel = 8}>;
+using Avg4 = AvgPool2d<pool{.kernel = 4}>;
+using Avg6 = AvgPool2d<pool{.kernel = 6}>;
+using Avg3P1 = AvgPool2d<pool{.kernel = 3, .padding = 1}>;
+using Max2D2 = MaxPool2d<pool{.kernel = 2, .dilation = 2}>;
+
+TEST(ShapePooling, OneWindowOverTheWholeMapIsGlobalPooling) {
+  // AvgPool2d(8) on 8x8: one window, the whole map -> global pooling, no receptive-field step
+  constexpr auto a = facts_of<Avg8>(shape{16, 8, 8});
+  static_assert(a.global_pool && !a.spatial);
+  EXPECT_EQ(a.out, (shape{16, 1, 1}));
+  EXPECT_TRUE(a.global_pool);
+  EXPECT_FALSE(a.spatial);
+  EXPECT_EQ(a.g.kh, 8);  // the geometry stays (the engine runs the pool as written)
+  EXPECT_EQ(a.g.sh, 8);
+  EXPECT_TRUE(facts_of<Max8>(shape{16, 8, 8}).global_pool);
+  // MaxPool2d(3, ceil_mode) on 2x2: one window over all of it
+  EXPECT_TRUE(facts_of<Max3Ceil>(shape{4, 2, 2}).global_pool);
+  // not global: several windows; padding in the window; a dilated window that skips
+  // pixels; one 6x6 window on a 6x8 map (output 1x1, but two columns are never read)
+  EXPECT_FALSE(facts_of<Avg4>(shape{16, 8, 8}).global_pool);
+  EXPECT_TRUE(facts_of<Avg4>(shape{16, 8, 8}).spatial);
+  EXPECT_EQ(facts_of<Avg3P1>(shape{16, 1, 1}).out, (shape{16, 1, 1}));
+  EXPECT_FALSE(facts_of<Avg3P1>(shape{16, 1, 1}).global_pool);
+  EXPECT_EQ(facts_of<Max2D2>(shape{16, 3, 3}).out, (shape{16, 1, 1}));
+  EXPECT_FALSE(facts_of<Max2D2>(shape{16, 3, 3}).global_pool);
+  EXPECT_EQ(facts_of<Avg6>(shape{16, 6, 8}).out, (shape{16, 1, 1}));
+  EXPECT_FALSE(facts_of<Avg6>(shape{16, 6, 8}).global_pool);
+}
+
 TEST(ShapeGlobalAvgPool, ToOneByOne) {
   constexpr auto f = facts_of<GlobalAvgPool>(shape{128, 24, 24});
   static_assert(f.out == shape{128, 1, 1});
   EXPECT_EQ(f.out, (shape{128, 1, 1, false}));
   EXPECT_EQ(f.params, 0);
   EXPECT_FALSE(f.spatial);
+  EXPECT_TRUE(f.global_pool);
+  // PyTorch's name for it is the same type
+  static_assert(std::is_same_v<AdaptiveAvgPool2d<1>, GlobalAvgPool>);
+  EXPECT_EQ(kind_name(AdaptiveAvgPool2d<1>::desc.kind), "AdaptiveAvgPool2d");
+}
+
+// ------------------------------------------------ ZeroPad2d / Identity ----
+
+using Pad1 = ZeroPad2d<1>;
+using PadLT = ZeroPad2d<pad{.left = 1, .right = 0, .top = 2, .bottom = 0}>;
+using Crop1 = ZeroPad2d<-1>;
+using Crop4 = ZeroPad2d<-4>;
+
+TEST(ShapeZeroPad2d, PadsEachSideAsPyTorch) {
+  // nn.ZeroPad2d(1): 8 + 1 + 1 = 10 on both axes, no parameters
+  constexpr auto a = facts_of<Pad1>(shape{3, 8, 8});
+  static_assert(a.out == shape{3, 10, 10});
+  EXPECT_EQ(a.out, (shape{3, 10, 10}));
+  EXPECT_EQ(a.params, 0);
+  EXPECT_EQ(a.macs, 0);
+  EXPECT_FALSE(a.spatial);  // no window: the receptive field and jump stay
+  static_assert(Pad1::options == pad{1, 1, 1, 1});
+  EXPECT_EQ(kind_name(Pad1::desc.kind), "ZeroPad2d");
+  // nn.ZeroPad2d((1, 0, 2, 0)): (left, right, top, bottom) -> h 8 + 2, w 8 + 1
+  EXPECT_EQ(facts_of<PadLT>(shape{3, 8, 8}).out, (shape{3, 10, 9}));
+  static_assert(PadLT::options.top == 2 && PadLT::options.right == 0);
+  // negative padding crops, as in PyTorch: 8 - 2 = 6; cropping everything is an error
+  EXPECT_EQ(facts_of<Crop1>(shape{3, 8, 8}).out, (shape{3, 6, 6}));
+  EXPECT_EQ(facts_of<Crop4>(shape{3, 8, 8}).err, error::nonpositive_output);
+  EXPECT_EQ(facts_of<Pad1>(shape{16, 1, 1, true}).err, error::spatial_on_flat);
+}
+
+TEST(ShapeIdentity, OutputIsTheInput) {
+  EXPECT_EQ(facts_of<Identity>(shape{3, 8, 8}).out, (shape{3, 8, 8}));
+  EXPECT_EQ(facts_of<Identity>(shape{10, 1, 1, true}).out, (shape{10, 1, 1, true}));
+  EXPECT_EQ(facts_of<Identity>(shape{3, 8, 8}).params, 0);
+  EXPECT_EQ(facts_of<Identity>(shape{3, 8, 8}).err, error::none);
+  EXPECT_EQ(kind_name(Identity::desc.kind), "Identity");
 }
 
 // ------------------------------------------- Flatten / Linear / rest ----
@@ -328,6 +461,24 @@ TEST(ShapeNetwork, OutputShapeIsInferredLayerByLayer) {
   EXPECT_EQ((layer<SmallNet, 5>.out), (shape{32, 1, 1}));
   EXPECT_EQ((layer<SmallNet, 6>.out), (shape{32, 1, 1, true}));
   EXPECT_EQ((layer<SmallNet, 7>.out), (shape{10, 1, 1, true}));
+}
+
+// A 1x1 conv with padding 1 grows 32 -> 34, ZeroPad2d((1, 0, 1, 0)) -> 35,
+// Identity keeps it, a 5x5 stride-5 conv -> 7, AvgPool2d(7) pools it all.
+using GrowingNet = Network<Input<3, 32, 32>, Conv1P1, ReLU, ZeroPad2d<pad{.left = 1, .right = 0, .top = 1, .bottom = 0}>,
+                           Identity, Conv2d<conv{.out = 8, .kernel = 5, .stride = 5}>, AvgPool2d<pool{.kernel = 7}>,
+                           Conv2d<conv{.out = 10, .kernel = 1}>, Flatten>;
+
+TEST(ShapeNetwork, PaddedPointwiseZeroPadIdentityAndFullWindowPool) {
+  static_assert(GrowingNet::output_shape == shape{10, 1, 1, true});
+  EXPECT_EQ((layer<GrowingNet, 1>.out), (shape{4, 34, 34}));
+  EXPECT_EQ((layer<GrowingNet, 3>.out), (shape{4, 35, 35}));
+  EXPECT_EQ((layer<GrowingNet, 4>.out), (shape{4, 35, 35}));
+  EXPECT_EQ((layer<GrowingNet, 5>.out), (shape{8, 7, 7}));
+  EXPECT_EQ((layer<GrowingNet, 6>.out), (shape{8, 1, 1}));
+  EXPECT_TRUE((layer<GrowingNet, 6>.f.global_pool));
+  EXPECT_EQ(param_count<GrowingNet>, (4 * 3 + 4) + (8 * 4 * 25 + 8) + (10 * 8 + 10));
+  EXPECT_EQ(global_pool_count<GrowingNet>, 1);
 }
 
 TEST(ShapeNetwork, ReferenceSolutions) {

@@ -181,6 +181,28 @@ TEST(Summary, MergesNestedBlocksNonSquareAndStride) {
   EXPECT_EQ(layer_rows(s), 7);  // 5 layers + 2 merges
 }
 
+// ZeroPad2d and Identity are modules: torchsummary rows "ZeroPad2d-N" / "Identity-N".
+// 3x8x8 -1x1 conv p1-> 4x10x10 -pad (1,0,2,0)-> 4x12x11 -Identity- -AvgPool2d(2)-> 4x6x5
+// -ZeroPad2d(-1)-> 4x4x3 -AvgPool2d(4, ceil)-> 4x1x1 (one window over the 4x3 map: global)
+using PadNet = Network<Input<3, 8, 8>, Conv2d<conv{.out = 4, .kernel = 1, .padding = 1}>,
+                       ZeroPad2d<pad{.left = 1, .right = 0, .top = 2, .bottom = 0}>, Identity, AvgPool2d<>,
+                       ZeroPad2d<-1>, AvgPool2d<pool{.kernel = 4, .ceil_mode = true}>, Flatten>;
+
+TEST(Summary, ZeroPadAndIdentityRows) {
+  const std::string s = summary_of<PadNet>();
+  expect_contains(s, summary_row("", "Conv2d-1", "[-1, 4, 10, 10]", "16"), __LINE__);
+  expect_contains(s, summary_row("", "ZeroPad2d-2", "[-1, 4, 12, 11]", "0"), __LINE__);
+  expect_contains(s, summary_row("", "Identity-3", "[-1, 4, 12, 11]", "0"), __LINE__);
+  expect_contains(s, summary_row("", "ZeroPad2d-5", "[-1, 4, 4, 3]", "0"), __LINE__);
+  expect_contains(s, summary_row("", "AvgPool2d-6", "[-1, 4, 1, 1]", "0"), __LINE__);
+  expect_contains(s, summary_row("", "Flatten-7*", "[-1, 4]", "0"), __LINE__);
+  EXPECT_EQ(layer_rows(s), 7);
+  // torchsummary counts both as rows (Flatten, functional, is left out)
+  EXPECT_EQ(torchsummary_estimate<PadNet>.rows, 6);
+  EXPECT_EQ(torchsummary_estimate<PadNet>.activation_elements, 400 + 528 + 528 + 120 + 48 + 4);
+  EXPECT_EQ(torchinfo_estimate<PadNet>.rows, 1);
+}
+
 TEST(Summary, PlanOverloadPrintsTheSame) {
   std::ostringstream os;
   print_summary(S7DilatedReference::plan, os);
@@ -212,6 +234,23 @@ TEST(ReceptiveFieldTable, S9Reference) {
   // the third unit's depthwise conv: dilation 2, padding 2, 32 groups; RF 5 + 2*2 = 9
   expect_contains(t, rf_row("C1", "Conv2d-9", "3", "1", "2", "2", "32", "32", "32", "9", "1"), __LINE__);
   expect_contains(t, rf_row("C4", "Conv2d-45", "3", "1", "2", "2", "224", "32", "32", "33", "1"), __LINE__);
+}
+
+TEST(ReceptiveFieldTable, ZeroPadRowsAndAFullWindowPoolAsGlobalPooling) {
+  const std::string t = rf_table_of<PadNet>();
+  expect_contains(t, rf_row("", "Conv2d-1", "1", "1", "1", "1", "1", "8", "10", "1", "1"), __LINE__);
+  // asymmetric padding: "pad left,right,top,bottom" over the k..p columns
+  std::string pad_row(1, '\n');
+  for (const std::string& cell : {left("", 10), left("ZeroPad2d-2", 22), right("pad 1,0,2,0", 21), right("-", 6),
+                                  right("10", 10), right("12x11", 10), right("1", 8), right("1", 7)})
+    pad_row += cell;
+  expect_contains(t, pad_row + '\n', __LINE__);
+  expect_contains(t, rf_row("", "AvgPool2d-4", "2", "2", "1", "0", "-", "12x11", "6x5", "2", "2"), __LINE__);
+  expect_contains(t, rf_row("", "ZeroPad2d-5", "-", "-", "-", "-1", "-", "6x5", "4x3", "2", "2"), __LINE__);
+  // one window over the whole 4x3 map: global pooling, no RF step
+  expect_contains(t, rf_row("", "AvgPool2d-6 (global)", "4", "4", "1", "0", "-", "4x3", "1", "2", "2"), __LINE__);
+  EXPECT_EQ(occurrences(t, "Identity"), 0);
+  expect_contains(t, "\nReceptive field before global pooling: 2 (", __LINE__);
 }
 
 TEST(ReceptiveFieldTable, PoolingNonSquareAndStride) {

@@ -15,7 +15,6 @@ enum class error : int {
   groups_in,
   groups_out,
   depthwise_multiplier,
-  conv_padding_too_large,
   pool_geometry,
   pool_padding_too_large,
   nonpositive_output,
@@ -44,17 +43,16 @@ struct invalid_layer {
   static_assert(E != error::depthwise_multiplier,
                 "staticnet [E_DEPTHWISE_OUT]: DepthwiseConv2d: .out must be 0 (same as input) or a "
                 "multiple of the input channels");
-  static_assert(E != error::conv_padding_too_large,
-                "staticnet [E_CONV_PADDING]: Conv2d: padding is larger than the dilated kernel extent "
-                "dilation*(kernel-1), so border outputs would see only padding");
   static_assert(E != error::pool_geometry,
                 "staticnet [E_POOL_GEOMETRY]: pooling: kernel, stride and dilation must be >= 1 and "
                 "padding >= 0");
   static_assert(E != error::pool_padding_too_large,
-                "staticnet [E_POOL_PADDING]: pooling: padding must be at most half the kernel size");
+                "staticnet [E_POOL_PADDING]: pooling: padding must be at most half the kernel size, "
+                "padding <= kernel / 2 (PyTorch: pad should be at most half of effective kernel size)");
   static_assert(E != error::nonpositive_output,
                 "staticnet [E_OUTPUT_SIZE]: the output height or width would be zero or negative: the "
-                "input is too small for this kernel, dilation and stride");
+                "(padded) input is too small for this kernel, dilation and stride, or a ZeroPad2d crops "
+                "all of it");
   static_assert(E != error::spatial_on_flat,
                 "staticnet [E_FLAT_INPUT]: this layer needs a C x H x W input but gets a flat vector "
                 "(it comes after Flatten or Linear)");

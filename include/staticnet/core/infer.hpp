@@ -24,7 +24,8 @@ struct layer_facts {
   shape out{};
   error err = error::none;
   geometry g{};
-  bool spatial = false;        ///< moves a window over H x W (conv, pooling)
+  bool spatial = false;        ///< moves a window over H x W (conv, pooling; not global pooling)
+  bool global_pool = false;    ///< pools the whole map into 1 x 1 (GlobalAvgPool, or a full-window pool)
   int groups = 1;
   bool bias = false;
   std::int64_t params = 0;     ///< trainable parameters (PyTorch convention)
@@ -41,12 +42,17 @@ namespace detail {
 constexpr int pick(int specific, int square) noexcept { return specific > 0 ? specific : square; }
 constexpr int pick_pad(int specific, int square) noexcept { return specific >= 0 ? specific : square; }
 
-/// Output length of a window op; < 1 means invalid. Floors like PyTorch.
+/// floor(a / b) for b > 0 (C++ division truncates towards zero).
+constexpr int floor_div(int a, int b) noexcept { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+/// Output length of a window op, PyTorch's pooling_output_shape: floor, or
+/// with ceil_mode ceil, of (in + 2p - d(k-1) - 1) / s, plus 1; with ceil_mode
+/// a last window that would start in the right padding is dropped (it must
+/// start inside the input or the left padding). < 1 means invalid.
 constexpr int window_out(int in, int k, int s, int p, int d, bool ceil_mode) noexcept {
   const int span = in + 2 * p - d * (k - 1) - 1;
-  if (span < 0) return 0;
-  int out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
-  if (ceil_mode && (out - 1) * s >= in + p) --out;  // last window must start inside input or left padding
+  int out = floor_div(ceil_mode ? span + s - 1 : span, s) + 1;
+  if (ceil_mode && out > 0 && (out - 1) * s >= in + p) --out;
   return out;
 }
 
@@ -77,10 +83,11 @@ constexpr layer_facts infer_conv(const op_desc& d, shape in) noexcept {
     return f.err = error::conv_geometry, f;
   if (in.c % groups != 0) return f.err = error::groups_in, f;
   if (out_c % groups != 0) return f.err = error::groups_out, f;
-  if (g.ph > g.dh * (g.kh - 1) || g.pw > g.dw * (g.kw - 1)) return f.err = error::conv_padding_too_large, f;
+  // Any padding >= 0, as in PyTorch; the padded input must hold one dilated kernel.
+  if (in.h + 2 * g.ph < g.dh * (g.kh - 1) + 1 || in.w + 2 * g.pw < g.dw * (g.kw - 1) + 1)
+    return f.err = error::nonpositive_output, f;
   const int oh = window_out(in.h, g.kh, g.sh, g.ph, g.dh, false);
   const int ow = window_out(in.w, g.kw, g.sw, g.pw, g.dw, false);
-  if (oh < 1 || ow < 1) return f.err = error::nonpositive_output, f;
   f.out = shape{out_c, oh, ow, false};
   f.groups = groups;
   const std::int64_t weights = std::int64_t{out_c} * (in.c / groups) * g.kh * g.kw;
@@ -103,12 +110,29 @@ constexpr layer_facts infer_pool(const op_desc& d, shape in) noexcept {
   f.out = in;
   if (in.flat) return f.err = error::spatial_on_flat, f;
   if (p.kernel < 1 || s < 1 || dil < 1 || p.padding < 0) return f.err = error::pool_geometry, f;
+  // PyTorch: pad <= kernel / 2 (and <= half the effective kernel, which that implies).
   if (p.padding > p.kernel / 2) return f.err = error::pool_padding_too_large, f;
   const int oh = window_out(in.h, p.kernel, s, p.padding, dil, p.ceil_mode);
   const int ow = window_out(in.w, p.kernel, s, p.padding, dil, p.ceil_mode);
   if (oh < 1 || ow < 1) return f.err = error::nonpositive_output, f;
   f.out = shape{in.c, oh, ow, false};
   f.dilated = dil > 1;
+  // One undilated, unpadded window over the whole map (AvgPool2d(k) on a
+  // k x k map): global pooling, which adds nothing to the receptive field.
+  if (oh == 1 && ow == 1 && p.padding == 0 && dil == 1 && p.kernel >= in.h && p.kernel >= in.w)
+    f.global_pool = true, f.spatial = false;
+  return f;
+}
+
+constexpr layer_facts infer_zero_pad(const op_desc& d, shape in) noexcept {
+  layer_facts f;
+  f.out = in;
+  if (in.flat) return f.err = error::spatial_on_flat, f;
+  const pad& z = d.zp;
+  const int h = in.h + z.top + z.bottom;
+  const int w = in.w + z.left + z.right;
+  if (h < 1 || w < 1) return f.err = error::nonpositive_output, f;
+  f.out = shape{in.c, h, w, false};
   return f;
 }
 
@@ -131,7 +155,9 @@ constexpr layer_facts infer(const op_desc& d, shape in) noexcept {
     case op_kind::global_avgpool:
       if (in.flat) return f.err = error::spatial_on_flat, f;
       f.out = shape{in.c, 1, 1, false};
+      f.global_pool = true;
       return f;
+    case op_kind::zero_pad: return detail::infer_zero_pad(d, in);
     case op_kind::flatten: f.out = shape{static_cast<int>(in.numel()), 1, 1, true}; return f;
     case op_kind::linear: {
       if (!in.flat) return f.err = error::linear_not_flat, f;
@@ -147,7 +173,7 @@ constexpr layer_facts infer(const op_desc& d, shape in) noexcept {
     case op_kind::dropout:
       if (d.drop.ppm < 0 || d.drop.ppm > 1000000) return f.err = error::dropout_probability, f;
       return f;
-    default: return f;  // relu, log_softmax, markers: shape unchanged, no parameters
+    default: return f;  // relu, log_softmax, identity, markers: shape unchanged, no parameters
   }
 }
 

@@ -25,6 +25,8 @@ enum class op_kind : std::uint8_t {
   flatten,
   linear,
   log_softmax,
+  zero_pad,
+  identity,
   // markers (no computation of their own)
   block_begin,
   block_end,
@@ -42,6 +44,7 @@ struct op_desc {
   pool p{};                 ///< pooling options
   linear l{};               ///< linear options
   probability drop{};       ///< dropout probability
+  pad zp{};                 ///< ZeroPad2d's padding (kind == zero_pad)
   merge_kind merge = merge_kind::add;
   int branches = 0;         ///< branch_begin / branch_end
   short_name name{};        ///< block name (block_begin)
@@ -65,6 +68,8 @@ struct op_desc {
     case op_kind::flatten: return "Flatten";
     case op_kind::linear: return "Linear";
     case op_kind::log_softmax: return "LogSoftmax";
+    case op_kind::zero_pad: return "ZeroPad2d";
+    case op_kind::identity: return "Identity";
     case op_kind::block_begin: return "Block";
     case op_kind::block_end: return "EndBlock";
     case op_kind::branch_begin: return "Branches";

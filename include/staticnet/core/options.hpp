@@ -51,6 +51,18 @@ struct pool {
   friend constexpr bool operator==(const pool&, const pool&) = default;
 };
 
+/// Options of ZeroPad2d: the zeros added on each side, in PyTorch's order
+/// (nn.ZeroPad2d((left, right, top, bottom))). A negative value crops, as in
+/// PyTorch. `ZeroPad2d<1>` is the uniform form (nn.ZeroPad2d(1)).
+struct pad {
+  int left = 0;
+  int right = 0;
+  int top = 0;
+  int bottom = 0;
+
+  friend constexpr bool operator==(const pad&, const pad&) = default;
+};
+
 /// Options of Linear.
 struct linear {
   int out = 0;

@@ -181,8 +181,9 @@ constexpr plan<N> make_plan(shape input, const std::array<op_desc, N>& ops) noex
           if (!r.separable) ++pl.blocks[block_stack[b]].conv_layers;
         }
         last_compute = static_cast<int>(i);
-      } else if (k != op_kind::batchnorm && k != op_kind::relu && k != op_kind::dropout) {
-        last_compute = -1;  // BN / ReLU / Dropout may sit between depthwise and pointwise
+      } else if (k != op_kind::batchnorm && k != op_kind::relu && k != op_kind::dropout &&
+                 k != op_kind::identity) {
+        last_compute = -1;  // BN / ReLU / Dropout / Identity may sit between depthwise and pointwise
       }
     }
     r.out = cur;

@@ -12,6 +12,7 @@
 #include "pooling.hpp"
 #include "linear.hpp"
 #include "concat.hpp"
+#include "pad.hpp"
 #include "loss.hpp"
 #include "sgd.hpp"
 #include "adam.hpp"

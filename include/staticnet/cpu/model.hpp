@@ -39,6 +39,7 @@
 
 #include "kernel_types.hpp"
 #include "kernels.hpp"
+#include "pad.hpp"
 #include "parallel.hpp"
 #include "../facts.hpp"
 #include "../engine/engine.hpp"
@@ -272,10 +273,11 @@ class Model {
     return compute_loss(targets, batch_, label_smoothing, nullptr);
   }
 
-  /// True when the network's last layer is LogSoftmax (so the loss is NLL).
+  /// True when the network's last layer (an Identity after it aside) is LogSoftmax (so the loss is NLL).
   static constexpr bool ends_with_log_softmax = [] {
     for (std::size_t i = op_count; i-- > 0;)
-      if (Net::plan.rows[i].is_layer()) return Net::plan.rows[i].desc.kind == op_kind::log_softmax;
+      if (Net::plan.rows[i].is_layer() && Net::plan.rows[i].desc.kind != op_kind::identity)
+        return Net::plan.rows[i].desc.kind == op_kind::log_softmax;
     return false;
   }();
 
@@ -417,8 +419,9 @@ class Model {
       case op_kind::log_softmax:
         kernels().log_softmax_forward(n, static_cast<int>(r.in.numel()), x, y);
         break;
+      case op_kind::zero_pad: cpu::zero_pad2d(n * r.in.c, r.in.h, r.in.w, r.desc.zp, x, y); break;
       case op_kind::branch_end: merge_forward(r, e, n, y); break;
-      default: break;  // markers and Flatten alias their input
+      default: break;  // markers, Flatten and Identity alias their input
     }
   }
 
@@ -480,7 +483,8 @@ class Model {
       switch (r.desc.kind) {
         case op_kind::block_begin:
         case op_kind::block_end:
-        case op_kind::flatten: continue;
+        case op_kind::flatten:
+        case op_kind::identity: continue;
         case op_kind::branch_end: {
           grad_frame& f = frames[level];
           f.gout = g;
@@ -574,6 +578,9 @@ class Model {
         break;
       case op_kind::log_softmax:
         if (dx) kernels().log_softmax_backward(n, static_cast<int>(r.in.numel()), y, dy, dx);
+        break;
+      case op_kind::zero_pad:
+        if (dx) cpu::zero_pad2d_backward(n * r.in.c, r.in.h, r.in.w, r.desc.zp, dy, dx);
         break;
       default: break;
     }

@@ -104,6 +104,7 @@ constexpr exec_plan<N> make_exec_plan(const plan<N>& pl) noexcept {
         break;
       }
       case op_kind::flatten:
+      case op_kind::identity:  // both alias their input
         e.storage = storage_of(cur);
         cur = static_cast<int>(i);
         break;

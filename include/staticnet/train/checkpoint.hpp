@@ -103,9 +103,10 @@ std::optional<T> parse_number(std::string_view s) {
 
 /// A line-per-op description of a network: the input, then every op with its
 /// PyTorch name, kind, shapes and geometry (kernel, stride, padding,
-/// dilation, groups, bias, pooling modes, dropout probability), block and
-/// branch structure: networks that differ in any of these, even without a
-/// difference in their parameters' names and shapes, have different descriptions.
+/// dilation, groups, bias, pooling modes, dropout probability, ZeroPad2d's
+/// padding), block and branch structure: networks that differ in any of
+/// these, even without a difference in their parameters' names and shapes,
+/// have different descriptions.
 template <network Net>
 [[nodiscard]] std::string architecture_description() {
   using checkpoint_detail::pair_text;
@@ -144,6 +145,10 @@ template <network Net>
               line += std::string(" count_include_pad=") + (r.desc.p.count_include_pad ? "true" : "false");
             break;
           case op_kind::linear: line += std::string(" bias=") + (r.f.bias ? "true" : "false"); break;
+          case op_kind::zero_pad:
+            line += " padding=" + std::to_string(r.desc.zp.left) + "," + std::to_string(r.desc.zp.right) + "," +
+                    std::to_string(r.desc.zp.top) + "," + std::to_string(r.desc.zp.bottom);
+            break;
           case op_kind::dropout: line += " p=" + std::to_string(r.desc.drop.ppm) + "e-6"; break;
           default: break;
         }
