@@ -94,4 +94,21 @@ void concat_backward(cudaStream_t stream, int n, int hw, int c_total, int c_offs
   });
 }
 
+void zero_pad2d(cudaStream_t stream, int planes, int h, int w, int left, int right, int top, int bottom,
+                const float* x, float* y) {
+  const int ho = h + top + bottom, wo = w + left + right;
+  if (planes <= 0 || ho <= 0 || wo <= 0) return;
+  const std::size_t out_plane = static_cast<std::size_t>(ho) * static_cast<std::size_t>(wo);
+  const std::size_t in_plane = static_cast<std::size_t>(h) * static_cast<std::size_t>(w);
+  for_each_index("zero_pad2d", stream, static_cast<std::size_t>(planes) * out_plane, [=] __device__(auto i) {
+    const std::size_t p = static_cast<std::size_t>(i) / out_plane;
+    const std::size_t q = static_cast<std::size_t>(i) - p * out_plane;
+    const int r = static_cast<int>(q / static_cast<std::size_t>(wo)) - top;
+    const int c = static_cast<int>(q % static_cast<std::size_t>(wo)) - left;
+    y[i] = (r >= 0 && r < h && c >= 0 && c < w)
+               ? x[p * in_plane + static_cast<std::size_t>(r) * static_cast<std::size_t>(w) + static_cast<std::size_t>(c)]
+               : 0.0f;
+  });
+}
+
 }  // namespace staticnet::cuda::kernel

@@ -29,6 +29,7 @@ int main() {
       reinterpret_cast<fn>(&k::global_avgpool_backward),
       reinterpret_cast<fn>(&k::concat_forward),
       reinterpret_cast<fn>(&k::concat_backward),
+      reinterpret_cast<fn>(&k::zero_pad2d),
       reinterpret_cast<fn>(&k::depthwise_supported),
       reinterpret_cast<fn>(&k::depthwise_scratch_floats),
       reinterpret_cast<fn>(&k::depthwise_forward),

@@ -159,6 +159,13 @@ using Branchy = sn::Network<sn::Input<3, 12, 12>,
     sn::AvgPool2d<pool{.kernel = 2, .stride = 1, .ceil_mode = true, .count_include_pad = false}>,
     sn::Dropout<sn::p(0.25)>, sn::GlobalAvgPool, sn::Flatten, sn::Linear<sn::linear{.out = 10}>>;
 
+// PyTorch configurations: a 1x1 conv with padding, ZeroPad2d (and a crop), Identity, a full-window AvgPool2d head.
+using PyTorchStyle = sn::Network<sn::Input<3, 10, 10>,
+    sn::Conv2d<conv{.out = 6, .kernel = 1, .padding = 1}>, sn::BatchNorm2d, sn::ReLU,
+    sn::ZeroPad2d<sn::pad{.left = 2, .right = 1, .top = 2, .bottom = 1}>, sn::Identity,
+    sn::ZeroPad2d<sn::pad{.left = -1, .right = 0, .top = -1, .bottom = 0}>,
+    sn::Conv2d<conv{.out = 10, .kernel = 3}>, sn::AvgPool2d<pool{.kernel = 12}>, sn::Flatten, sn::Identity>;
+
 using WithLogSoftmax = sn::Network<sn::Input<4, 9, 9>,
     sn::DepthwiseConv2d<conv{.out = 8, .kernel = 3, .stride = 2, .padding = 1}>, sn::BatchNorm2d, sn::ReLU,
     sn::Conv2d<conv{.out = 10, .kernel = 1}>, sn::GlobalAvgPool, sn::Flatten, sn::LogSoftmax>;
@@ -235,6 +242,7 @@ TEST(CudaAgainstCpu, EveryLayerKind) {
   against_cpu<Branchy, 16>("branchy fp32", 16);
   against_cpu<Branchy, 16>("branchy, label smoothing", 9, {}, 1e-4f, 0.1f);
   against_cpu<WithLogSoftmax, 16>("log-softmax head", 16);
+  against_cpu<PyTorchStyle, 16>("padded 1x1 conv, ZeroPad2d, Identity, full-window pool", 16);
   against_cpu<Branchy, 16>("branchy, cuDNN depthwise", 16, {.own_depthwise = false});
   against_cpu<Branchy, 16>("branchy tf32", 16, {.math = sn::cuda::cudnn::math::tf32}, 5e-3f);
 }

@@ -75,6 +75,13 @@ void concat_forward(cudaStream_t stream, int n, int hw, int c_total, int c_offse
 void concat_backward(cudaStream_t stream, int n, int hw, int c_total, int c_offset, int c_part, const float* dy,
                      float* dpart, bool accumulate);
 
+// -------------------------------------------------------------- ZeroPad2d --
+/// y (planes x (h + top + bottom) x (w + left + right)) = x (planes x h x w)
+/// with zeros around each plane; negative values crop (as cpu/pad.hpp). Its
+/// backward is zero_pad2d of dy over the output size with the padding negated.
+void zero_pad2d(cudaStream_t stream, int planes, int h, int w, int left, int right, int top, int bottom,
+                const float* x, float* y);
+
 // -------------------------------------------------- depthwise convolution --
 /// Whether the depthwise kernels handle this geometry (groups == c_in, c_out a multiple of c_in).
 bool depthwise_supported(const cpu::conv_geom& g);

@@ -98,7 +98,8 @@ class Model {
 
   static constexpr bool ends_with_log_softmax = [] {
     for (std::size_t i = op_count; i-- > 0;)
-      if (Net::plan.rows[i].is_layer()) return Net::plan.rows[i].desc.kind == op_kind::log_softmax;
+      if (Net::plan.rows[i].is_layer() && Net::plan.rows[i].desc.kind != op_kind::identity)
+        return Net::plan.rows[i].desc.kind == op_kind::log_softmax;
     return false;
   }();
 
@@ -724,8 +725,13 @@ class Model {
       case op_kind::log_softmax:
         kernel::log_softmax_forward(s, n, static_cast<int>(r.in.numel()), x, y);
         break;
+      case op_kind::zero_pad: {
+        const pad& z = r.desc.zp;
+        kernel::zero_pad2d(s, n * r.in.c, r.in.h, r.in.w, z.left, z.right, z.top, z.bottom, x, y);
+        break;
+      }
       case op_kind::branch_end: merge_forward(r, e, n, y); break;
-      default: break;  // markers and Flatten alias their input
+      default: break;  // markers, Flatten and Identity alias their input
     }
   }
 
@@ -805,7 +811,8 @@ class Model {
       switch (r.desc.kind) {
         case op_kind::block_begin:
         case op_kind::block_end:
-        case op_kind::flatten: continue;
+        case op_kind::flatten:
+        case op_kind::identity: continue;
         case op_kind::branch_end: {
           grad_frame& f = frames[level];
           f.gout = g;
@@ -902,6 +909,12 @@ class Model {
       }
       case op_kind::log_softmax:
         if (dx) kernel::log_softmax_backward(s, n, static_cast<int>(r.in.numel()), y, dy, dx);
+        break;
+      case op_kind::zero_pad:
+        if (dx) {  // the crop of dy: a pad with the padding negated
+          const pad& z = r.desc.zp;
+          kernel::zero_pad2d(s, n * r.in.c, r.out.h, r.out.w, -z.left, -z.right, -z.top, -z.bottom, dy, dx);
+        }
         break;
       default: break;
     }
