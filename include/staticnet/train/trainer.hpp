@@ -22,9 +22,11 @@
 // checkpoint on disk is left untouched.
 #pragma once
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -32,7 +34,9 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "../engine/engine.hpp"
@@ -241,6 +245,61 @@ inline std::vector<epoch_result> read_log(const std::filesystem::path& path, int
   return out;
 }
 
+/// A resumed run's log: keeps the lines of epochs 1..up_to_epoch (the last
+/// line of each epoch; lines that do not parse, such as one cut short by a
+/// kill, are dropped) and writes them back atomically (a temporary file
+/// renamed over the log), so the epochs this run appends follow whole lines.
+inline void trim_log(const std::filesystem::path& path, int up_to_epoch) {
+  std::ifstream in(path);
+  if (!in) return;
+  std::vector<std::pair<int, std::string>> kept;
+  std::string line;
+  while (std::getline(in, line)) {
+    json::value obj;
+    try {
+      obj = json::parser(line).parse_document();
+    } catch (const json::error&) {
+      continue;
+    }
+    const json::value* e = obj.type == json::value::kind::object ? obj.get("epoch") : nullptr;
+    if (!e || e->type != json::value::kind::number) continue;
+    const double epoch = std::strtod(e->text.c_str(), nullptr);
+    if (!(epoch >= 1 && epoch <= up_to_epoch) || epoch != std::floor(epoch)) continue;
+    const int k = static_cast<int>(epoch);
+    kept.erase(std::remove_if(kept.begin(), kept.end(), [&](const auto& p) { return p.first == k; }), kept.end());
+    kept.emplace_back(k, line);
+  }
+  in.close();
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    for (const auto& [k, l] : kept) out << l << '\n';
+    out.flush();
+    if (!out)
+      throw std::runtime_error("staticnet: fit: cannot rewrite " + path.string() + " (via " + tmp.string() +
+                               "): " + std::strerror(errno));
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+/// Removes what a killed save left in a run directory: "<name>.tmp-<pid>" of
+/// the checkpoints (safetensors::write's temporary files) and log.jsonl.tmp.
+inline void remove_stale_temporaries(const std::filesystem::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    auto is_tmp_of = [&](std::string_view base) {
+      const std::string prefix = std::string(base) + ".tmp-";
+      if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) return false;
+      return std::all_of(name.begin() + static_cast<std::ptrdiff_t>(prefix.size()), name.end(),
+                         [](char c) { return c >= '0' && c <= '9'; });
+    };
+    if (is_tmp_of("last.safetensors") || is_tmp_of("best.safetensors") || name == "log.jsonl.tmp")
+      std::filesystem::remove(entry.path(), ec);
+  }
+}
+
 template <class O>
 double current_lr(const O& opt) {
   return static_cast<double>(opt.options.lr);
@@ -317,6 +376,7 @@ fit_result fit(M& model, Optimizer& opt, ScheduleRef&& sched, data::batch_loader
                                 std::to_string(train.sample_size()) + " / " + std::to_string(test.sample_size()) +
                                 " floats, the network takes " + std::to_string(M::input_numel));
   std::filesystem::create_directories(o.output_dir);
+  td::remove_stale_temporaries(o.output_dir);  // a run killed while saving
   const auto last_path = o.output_dir / "last.safetensors";
   const auto best_path = o.output_dir / "best.safetensors";
   const auto log_path = o.output_dir / "log.jsonl";
@@ -332,6 +392,7 @@ fit_result fit(M& model, Optimizer& opt, ScheduleRef&& sched, data::batch_loader
     result.best_accuracy = info.template number<double>("best_accuracy").value_or(0.0);
     result.best_epoch = info.template number<int>("best_epoch").value_or(0);
     result.history = td::read_log(log_path, done);
+    td::trim_log(log_path, done);  // drop epochs after the checkpoint and a line cut short
     first_epoch = done + 1;
     saved_epoch = done;
     std::fprintf(o.out, "resumed from %s after epoch %d\n", last_path.string().c_str(), done);
@@ -410,7 +471,7 @@ fit_result fit(M& model, Optimizer& opt, ScheduleRef&& sched, data::batch_loader
     {
       std::ofstream log(log_path, std::ios::app);
       log << td::json_line(r) << '\n';
-      if (!log) throw std::runtime_error("staticnet: fit: cannot append to " + log_path.string());
+      if (!log) throw std::runtime_error("staticnet: fit: cannot append to " + log_path.string() + ": " + std::strerror(errno));
     }
     const bool best = r.test_acc > result.best_accuracy || result.best_epoch == 0;
     if (best) result.best_accuracy = r.test_acc, result.best_epoch = epoch;
@@ -422,9 +483,12 @@ fit_result fit(M& model, Optimizer& opt, ScheduleRef&& sched, data::batch_loader
       ex.set("best_accuracy", result.best_accuracy);
       ex.set("best_epoch", result.best_epoch);
       ex.set("test_accuracy", r.test_acc);
+      // best before last: a run killed between the two resumes from the
+      // previous epoch and writes this best again (the other order could
+      // leave a last that names an epoch as best whose weights were never saved).
+      if (best) save_checkpoint(best_path, model, ex);
       save_checkpoint(last_path, model, ex);
       saved_epoch = epoch;
-      if (best) save_checkpoint(best_path, model, ex);
     }
   }
 
