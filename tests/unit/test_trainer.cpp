@@ -145,9 +145,56 @@ TEST(Trainer, NaNLossStopsAndKeepsTheLastGoodCheckpoint) {
   } catch (const sn::training_error& e) {
     EXPECT_NE(std::string(e.what()).find("NaN"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("last.safetensors"), std::string::npos) << e.what();
+    // The tensor that holds it (the first conv's weight, element 0).
+    EXPECT_NE(std::string(e.what()).find("parameter 0.weight holds NaN at [0] (1 of 216 values not finite)"),
+              std::string::npos)
+        << e.what();
   }
   std::fclose(sink);
   EXPECT_EQ(file_bytes(dir / "last.safetensors"), before);
+  fs::remove_all(dir);
+}
+
+// Activations that overflow (a learning rate far too high): the message names
+// the first layer whose output is not finite.
+TEST(Trainer, ExplodingActivationsNameTheLayer) {
+  run r;
+  const fs::path dir = temp_dir("explode");
+  std::FILE* sink = std::tmpfile();
+  // Weights of 1e30: finite parameters; the first conv gives ~3e31 (finite), BatchNorm scales
+  // it back, and the second conv (layer 5) overflows to infinity.
+  for (float& p : r.model->parameters()) p = 1e30f;
+  try {
+    sn::fit(*r.model, r.opt, r.sched, r.train, r.test, {.epochs = 1, .output_dir = dir, .reports = false, .out = sink});
+    ADD_FAILURE() << "fit did not stop";
+  } catch (const sn::training_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("the output of layer 5 (Conv2d-5) is the first to hold infinity"), std::string::npos) << what;
+    EXPECT_NE(what.find("epoch 1, batch 1"), std::string::npos) << what;
+  }
+  std::fclose(sink);
+  fs::remove_all(dir);
+}
+
+// A transform that produces NaN (Normalize with std 0): the sample is named before anything runs.
+TEST(Trainer, NonFiniteInputsNameTheSample) {
+  run r;
+  const fs::path dir = temp_dir("nan_input");
+  sn::data::batch_loader bad{r.train_set, 32, true, true, 7,
+                             [](const std::uint8_t*, int h, int w, int c, float* out, std::mt19937_64&) {
+                               const int n = h * w * c;
+                               for (int i = 0; i < n; ++i) out[i] = i == 5 ? std::nanf("") : 0.5f;
+                             }};
+  std::FILE* sink = std::tmpfile();
+  try {
+    sn::fit(*r.model, r.opt, r.sched, bad, r.test, {.epochs = 1, .output_dir = dir, .reports = false, .out = sink});
+    ADD_FAILURE() << "fit did not stop on a NaN input";
+  } catch (const sn::training_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("holds NaN at element 5"), std::string::npos) << what;
+    EXPECT_NE(what.find("the input of dataset sample"), std::string::npos) << what;
+  }
+  std::fclose(sink);
   fs::remove_all(dir);
 }
 

@@ -300,6 +300,69 @@ inline void remove_stale_temporaries(const std::filesystem::path& dir) {
   }
 }
 
+/// "NaN" or "infinity", the first non-finite value of v and how many there are
+/// ("" when every value is finite).
+inline std::string non_finite_text(std::span<const float> v) {
+  std::size_t first = v.size(), count = 0;
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i])) {
+      if (first == v.size()) first = i;
+      ++count;
+    }
+  if (!count) return {};
+  return std::string(std::isnan(v[first]) ? "NaN" : "infinity") + " at [" + std::to_string(first) + "] (" +
+         std::to_string(count) + " of " + std::to_string(v.size()) + " values not finite)";
+}
+
+/// Where a non-finite loss comes from: the first parameter holding NaN or
+/// infinity (an update that exploded), else the first layer whose output in
+/// the last forward does (activations that overflowed; engines with
+/// layer_output(number)), else the first buffer (BatchNorm statistics, which
+/// the forward itself updates from those activations). layers_first: look at
+/// the outputs before the parameters (an engine whose step already applied
+/// this step's update).
+template <class M>
+std::string locate_non_finite(M& model, bool layers_first = false) {
+  engine_detail::sync_to_host(model);
+  const std::vector<named_tensor> tensors = model.named_tensors();
+  auto in_tensors = [&](bool trainable) -> std::string {
+    for (const named_tensor& t : tensors)
+      if (t.trainable == trainable)
+        if (const std::string what = non_finite_text(t.data); !what.empty())
+          return (trainable ? "parameter " : "buffer ") + t.name + " holds " + what;
+    return {};
+  };
+  auto in_layers = [&]() -> std::string {
+    if constexpr (requires { model.layer_output(1); }) {
+      for (const plan_row& r : M::network_type::plan.rows) {
+        if (!r.is_layer()) continue;
+        const auto out = model.layer_output(r.number);
+        if (const std::string what = non_finite_text({out.data(), out.size()}); !what.empty())
+          return "the output of layer " + std::to_string(r.number) + " (" + std::string(kind_name(r.desc.kind)) +
+                 "-" + std::to_string(r.number) + ") is the first to hold " + what;
+      }
+    }
+    return {};
+  };
+  std::string where = layers_first ? in_layers() : in_tensors(true);
+  if (where.empty()) where = layers_first ? in_tensors(true) : in_layers();
+  if (where.empty()) where = in_tensors(false);
+  return where;
+}
+
+/// Throws training_error naming the sample and element when a batch's input holds NaN or infinity.
+inline void check_batch_input(const data::batch& b, std::size_t per_sample, const char* where) {
+  for (std::size_t i = 0; i < b.x.size(); ++i)
+    if (!std::isfinite(b.x[i])) {
+      const std::size_t sample = i / per_sample;
+      throw training_error(std::string("staticnet: ") + where + ": the input of dataset sample " +
+                           std::to_string(sample < b.index.size() ? b.index[sample] : -1) + " holds " +
+                           (std::isnan(b.x[i]) ? "NaN" : "infinity") + " at element " +
+                           std::to_string(i % per_sample) +
+                           " (the batch loader's transform produced it: a Normalize with std 0?)");
+    }
+}
+
 template <class O>
 double current_lr(const O& opt) {
   return static_cast<double>(opt.options.lr);
@@ -321,6 +384,7 @@ evaluation evaluate(M& model, data::batch_loader& loader, float label_smoothing 
   double loss_sum = 0;
   std::int64_t correct = 0;
   while (loader.next(b)) {
+    trainer_detail::check_batch_input(b, static_cast<std::size_t>(M::input_numel), "evaluate");
     for (int start = 0; start < b.n; start += MaxBatch) {
       const int n = std::min(MaxBatch, b.n - start);
       const std::size_t per = static_cast<std::size_t>(M::input_numel);
@@ -411,6 +475,7 @@ fit_result fit(M& model, Optimizer& opt, ScheduleRef&& sched, data::batch_loader
     int done = 0;
     while (train.next(b)) {
       const std::span<const std::int32_t> targets(b.y.data(), static_cast<std::size_t>(b.n));
+      td::check_batch_input(b, static_cast<std::size_t>(M::input_numel), "fit");
       // A device engine runs the whole step, update included, as one CUDA graph.
       constexpr bool whole_step = requires { model.train_step(b.x, targets, b.n, opt, o.label_smoothing); };
       float loss = 0;
@@ -423,8 +488,10 @@ fit_result fit(M& model, Optimizer& opt, ScheduleRef&& sched, data::batch_loader
             saved_epoch >= 0 ? last_path.string() + " (epoch " + std::to_string(saved_epoch) + ")"
             : std::filesystem::exists(last_path) ? last_path.string() + " (written before this run)"
                                                  : std::string("none (no epoch finished)");
+        const std::string where = td::locate_non_finite(model, whole_step);
         throw training_error("staticnet: fit: the training loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") +
                              " at epoch " + std::to_string(epoch) + ", batch " + std::to_string(done + 1) +
+                             (where.empty() ? std::string() : ": " + where) +
                              "; training stopped (lower the learning rate?). The last good checkpoint is " + last);
       }
       if constexpr (!whole_step) opt.step(model);
