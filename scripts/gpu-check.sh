@@ -16,6 +16,7 @@
 #   GPU_CHECK_DRY=1             print each phase's command and run nothing
 #   GPU_CHECK_STOP_AFTER=PHASE  stop after configure, build, ctest, sanitizer or staticnet-bench
 #   GPU_CHECK_BUDGET_S=450      the whole script's time limit (seconds)
+#   GPU_CHECK_CAP_SCALE=1       multiplies every phase's time cap (a slow machine trying the script)
 #   GPU_CHECK_CUDA_ARCH=90      CMAKE_CUDA_ARCHITECTURES
 #   GPU_CHECK_BENCH_ARGS=...    extra arguments for staticnet_gpu_bench
 #   GPU_CHECK_PYTORCH_ARGS=...  extra arguments for bench/gpu/pytorch_gpu.py (e.g. --quick)
@@ -25,7 +26,7 @@ cd "$(dirname "$0")/.."
 
 # The CUDA test executables (CTest label `cuda`) and the GPU benchmark: the
 # build targets, built with --target; a name missing from the build is a failure.
-GPU_TEST_TARGETS=(test_cuda_model test_cudnn_graph test_cuda_arith)
+GPU_TEST_TARGETS=(test_cuda_model test_cudnn_graph test_cuda_host cuda_kernels_link test_cuda_arith)
 GPU_BENCH_TARGET=staticnet_gpu_bench
 SANITIZER_TEST=test_cuda_model
 SANITIZER_FILTER='*OneStep*'
@@ -54,7 +55,7 @@ record() { PHASES+=("$1|$2|$3"); case "$2" in ok|dry) ;; *) FAILED=1 ;; esac; }
 # min(CAP, time left - RESERVE), output to the terminal and appended to LOG,
 # and records its status and seconds. Returns the command's status.
 phase() {
-  local name=$1 cap=$2 reserve=$3 log=$4
+  local name=$1 cap=$(( $2 * ${GPU_CHECK_CAP_SCALE:-1} )) reserve=$3 log=$4
   shift 5
   local left=$(( BUDGET_S - $(elapsed) ))
   local tmo=$(( left - reserve < cap ? left - reserve : cap ))

@@ -8,7 +8,10 @@
 #                -DSTATICNET_COMPILED_REPORTS=1, no -march flag (the kernels and
 #                reports come from libstaticnet, which is built once);
 #   header-only  what staticnet::header_only gives, with -march=native so the
-#                inline kernels are the fast ones.
+#                inline kernels are the fast ones;
+#   +cuda        what staticnet::cuda gives (when the CUDA headers are there):
+#                the compiled mode with the GPU engine, whose programs
+#                instantiate cuda::Model as well for --device cuda.
 # Prints wall seconds and peak RSS (GNU time), the median of REPS runs each.
 #   bench/compile_cost/program.sh            # from anywhere; no build directory needed
 # Environment: CXX=g++ REPS=3 GNU_TIME=/usr/bin/time PROGRAMS="s7_dilated s9"
@@ -28,11 +31,15 @@ trap 'rm -rf "$work"' EXIT
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 echo "| program | mode | wall s (median of $REPS) | peak RSS MB |"
 echo "|---|---|---:|---:|"
+CUDA_INCLUDE=${CUDA_INCLUDE:-/usr/local/cuda/include}
+modes=(compiled header-only)
+[ -f "$CUDA_INCLUDE/cudnn.h" ] && modes+=(+cuda)
 for prog in $PROGRAMS; do
-  for mode in compiled header-only; do
-    if [ "$mode" = compiled ]; then
+  for mode in "${modes[@]}"; do
+    if [ "$mode" = compiled ] || [ "$mode" = +cuda ]; then
       flags=(-DSTATICNET_COMPILED_KERNELS=1)
       [ ${#cairo_flags[@]} -gt 0 ] && flags+=(-DSTATICNET_COMPILED_REPORTS=1)
+      [ "$mode" = +cuda ] && flags+=(-DSTATICNET_WITH_CUDA=1 -isystem "$CUDA_INCLUDE")
     else
       flags=(-march=native)
     fi
