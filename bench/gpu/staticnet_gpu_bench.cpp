@@ -69,24 +69,31 @@ void run(const char* net) {
   for (auto& v : x) v = normal(rng);
   std::vector<std::int32_t> t(Batch);
   for (auto& v : t) v = static_cast<std::int32_t>(rng() % 10);
-  for (bool tf32 : {false, true})
-    for (bool graphs : {true, false}) {
-      const std::string config = std::string(graphs ? "graph" : "eager") + (tf32 ? "_tf32on" : "_tf32off");
+  // (graphs, tf32, own depthwise kernels): the last row measures cuDNN's
+  // depthwise convs against ours (issue: ours unless cuDNN measures faster).
+  const bool configs[][3] = {{true, false, true}, {false, false, true}, {true, true, true},
+                             {false, true, true}, {true, false, false}};
+  for (const auto& row : configs) {
+    const bool graphs = row[0], tf32 = row[1], own_dw = row[2];
+    {
+      const std::string config = std::string(graphs ? "graph" : "eager") + (tf32 ? "_tf32on" : "_tf32off") +
+                                 (own_dw ? "" : "_cudnndw");
       try {
         auto m = std::make_unique<sn::cuda::Model<Net, Batch>>(
             1, sn::cuda::model_options{.math = tf32 ? sn::cuda::cudnn::math::tf32 : sn::cuda::cudnn::math::fp32,
-                                       .cuda_graphs = graphs});
+                                       .cuda_graphs = graphs, .own_depthwise = own_dw});
         sn::SGD opt(*m, {.lr = 0.01f, .momentum = 0.9f, .weight_decay = 5e-4f});
         emit(net, "train", Batch, config, median_images_per_s(Batch, [&] { m->train_step(x, t, Batch, opt); }));
         if (graphs) {  // inference does not use the step graph
           m->eval();
-          emit(net, "infer", Batch, std::string("eager") + (tf32 ? "_tf32on" : "_tf32off"),
+          emit(net, "infer", Batch, std::string("eager") + (tf32 ? "_tf32on" : "_tf32off") + (own_dw ? "" : "_cudnndw"),
                median_images_per_s(Batch, [&] { m->forward(x, Batch); }));
         }
       } catch (const std::exception& e) {
         emit_error(net, "train", Batch, config, e.what());
       }
     }
+  }
 }
 
 }  // namespace
