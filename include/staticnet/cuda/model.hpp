@@ -39,6 +39,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -342,23 +343,43 @@ class Model {
     } else if (g) {
       g->launch(stream_.get());
       ++replays_;
+    } else if (std::find(uncapturable_.begin(), uncapturable_.end(), key) != uncapturable_.end()) {
+      enqueue();  // this step could not be captured (below): eager from then on
     } else if (std::find(warmed_.begin(), warmed_.end(), key) != warmed_.end()) {
       // Warmed up (plans bound, optimizer state allocated): capture, then replay.
+      // A library call that cannot be captured (a cuDNN engine that
+      // allocates, say) makes this step eager for good, with one warning.
+      std::string failure;
+      graph captured;
       graph::begin_capture(stream_.get());
       try {
         enqueue();
-      } catch (...) {
+      } catch (const std::exception& e) {
+        failure = e.what();
+      }
+      if (failure.empty()) {
+        try {
+          captured.end_capture(stream_.get());
+        } catch (const std::exception& e) {
+          failure = e.what();
+        }
+      } else {
         cudaGraph_t partial = nullptr;
         (void)cudaStreamEndCapture(stream_.get(), &partial);
         if (partial) (void)cudaGraphDestroy(partial);
-        throw;
       }
-      graph captured;
-      captured.end_capture(stream_.get());
-      graphs_.emplace_back(key, std::move(captured));
-      last_graph_nodes_ = graphs_.back().second.node_count();
-      graphs_.back().second.launch(stream_.get());
-      ++replays_;
+      if (failure.empty()) {
+        graphs_.emplace_back(key, std::move(captured));
+        last_graph_nodes_ = graphs_.back().second.node_count();
+        graphs_.back().second.launch(stream_.get());
+        ++replays_;
+      } else {
+        (void)cudaGetLastError();  // the capture's error is not the next call's
+        uncapturable_.push_back(key);
+        std::fprintf(stderr, "staticnet::cuda::Model: the training step could not be captured as a CUDA graph (%s); "
+                             "it runs eagerly\n", failure.c_str());
+        enqueue();
+      }
     } else {
       enqueue();  // warm-up: binds every plan's variant pack, outside any capture
       warmed_.push_back(key);
@@ -489,6 +510,7 @@ class Model {
         for (auto& q : ps) q.bound = {};
       graphs_.clear();
       warmed_.clear();
+      uncapturable_.clear();
     }
     return plans_.emplace(n, std::move(p)).first->second;
   }
@@ -983,6 +1005,7 @@ class Model {
   std::vector<opt_state> opt_state_;
   std::vector<std::pair<graph_key, graph>> graphs_;  // captured steps, by key
   std::vector<graph_key> warmed_;                    // keys that ran eagerly once
+  std::vector<graph_key> uncapturable_;              // keys whose capture failed: eager
   std::size_t last_graph_nodes_ = 0;
   std::int64_t replays_ = 0;
   std::size_t grad_size_ = 0;
