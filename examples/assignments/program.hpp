@@ -280,7 +280,10 @@ int train_with(const options& o, std::string_view name, augmentation kind) {
             << (o.device == "cuda" ? std::string("the GPU") : std::to_string(sn::cpu::num_threads()) + " CPU threads")
             << "; output in " << out.string() << "\n";
   const sn::fit_result r = sn::fit(*model, opt, sched, train, test,
-                                   {.epochs = o.epochs, .output_dir = out, .resume = o.resume, .progress = o.progress});
+                                   {.epochs = o.epochs, .output_dir = out, .resume = o.resume, .progress = o.progress,
+                                    // what sn::Predictor normalises its pixels with
+                                    .metadata = {{"data.mean", sn::channel_list_text(st.mean)},
+                                                 {"data.std", sn::channel_list_text(st.std)}}});
   std::cout << "best test accuracy " << 100 * r.best_accuracy << "% (epoch " << r.best_epoch << ")\n";
   return 0;
 }
@@ -304,6 +307,7 @@ void print_network(std::ostream& os, std::string_view title) {
   os << title << "\n";
   sn::print_summary<Net>(os);
   sn::print_receptive_field<Net>(os);
+  os << sn::activation_memory_line<Net>() << "\n";
 }
 
 /// Runs an assignment program over its networks (see the file comment).

@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
     if (a == "--summary") {
       sn::print_summary<FashionNet>(std::cout);
       sn::print_receptive_field<FashionNet>(std::cout);
+      std::cout << sn::activation_memory_line<FashionNet>() << "\n";
       std::cout << "\n" << sn::cpu::isa_summary() << "\n";
       return 0;
     } else if (a == "--data") data = value();
@@ -89,7 +90,9 @@ int main(int argc, char** argv) {
               << sn::param_count<FashionNet> << " parameters; " << epochs << " epochs on " << sn::cpu::num_threads()
               << " threads\n";
     const auto r = sn::fit(*model, opt, sched, train, test,
-                           {.epochs = epochs, .output_dir = out, .progress = progress});
+                           {.epochs = epochs, .output_dir = out, .progress = progress,
+                            .metadata = {{"data.mean", sn::channel_list_text(st.mean)},
+                                         {"data.std", sn::channel_list_text(st.std)}}});
     double seconds = 0;
     for (const auto& e : r.history) seconds += e.seconds;
     std::cout << "final test accuracy " << 100 * r.history.back().test_acc << "% (best " << 100 * r.best_accuracy

@@ -27,6 +27,7 @@
 #include "cpu/all.hpp"
 #endif
 #include "train/all.hpp"
+#include "inference/all.hpp"
 #include "io/all.hpp"
 #include "data/all.hpp"
 #include "augment/all.hpp"

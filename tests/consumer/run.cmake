@@ -3,7 +3,8 @@
 # one program with the compiled kernels (staticnet::staticnet), built without
 # any -march flag, and the same program header-only (staticnet::header_only);
 # with CUDA=ON (the build found CUDA), the package has the GPU engine and a
-# program using cuda::Model builds against it and runs.
+# program using cuda::Model builds against it and runs. A program using
+# sn::Predictor and examples/classify (from its source) build and run too.
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
 macro(run)
@@ -18,10 +19,12 @@ run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/lib -G "${GENERATOR}" -DCMA
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/lib)
 run(${CMAKE_COMMAND} --install ${WORK_DIR}/lib)
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${WORK_DIR}/app -G "${GENERATOR}"
-    -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${prefix})
+    -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${prefix} -DSTATICNET_SOURCE_DIR=${SOURCE_DIR})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/app)
 run(${WORK_DIR}/app/consumer)
 run(${WORK_DIR}/app/consumer_header_only)
+run(${WORK_DIR}/app/consumer_predictor)
+run(${WORK_DIR}/app/classify --help)
 if(CUDA)
   if(NOT EXISTS ${WORK_DIR}/app/consumer_cuda)
     message(FATAL_ERROR "the package was built with the GPU engine but staticnet::cuda is not in it")

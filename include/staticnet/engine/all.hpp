@@ -5,6 +5,7 @@
 #pragma once
 #include "memory_plan.hpp"
 #include "fusion.hpp"
+#include "inference_plan.hpp"
 #include "geometry.hpp"
 #include "tensor_names.hpp"
 #include "init.hpp"

@@ -30,6 +30,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <span>
 #include <sstream>
 #include <stdexcept>
@@ -74,6 +75,9 @@ struct fit_options {
   int misclassified = 24;     ///< images in misclassified.png
   bool checkpoints = true;    ///< write last / best checkpoints
   std::FILE* out = stdout;
+  /// Extra metadata written into every checkpoint (e.g. "data.mean" / "data.std",
+  /// which sn::Predictor normalises its input with); keys "staticnet.*" are reserved.
+  std::map<std::string, std::string> metadata = {};
 };
 
 /// One epoch's figures (also one line of log.jsonl).
@@ -550,6 +554,7 @@ fit_result fit(M& model, Optimizer& opt, ScheduleRef&& sched, data::batch_loader
       ex.set("best_accuracy", result.best_accuracy);
       ex.set("best_epoch", result.best_epoch);
       ex.set("test_accuracy", r.test_acc);
+      for (const auto& [key, value] : o.metadata) ex.set(key, value);
       // best before last: a run killed between the two resumes from the
       // previous epoch and writes this best again (the other order could
       // leave a last that names an epoch as best whose weights were never saved).
