@@ -4,8 +4,9 @@
 //   static_assert(check<Net, exercises::S9>);   // fails with the broken rule's message
 //
 // `satisfies` is a plain bool. `check` instantiates each rule's verifier, so a
-// broken rule fails with its own message and the measured value in the note:
-//   In instantiation of 'struct staticnet::rules::ParamsBelow<100000>::verify<0, 123456>'
+// broken rule fails with its own message and the measured value in the note
+// (and nothing naming the network's type):
+//   In instantiation of 'struct staticnet::rules::ParamsBelow<100000>::verify<1, 123456>'
 //   error: static assertion failed: staticnet rule [R_PARAMS_BELOW]: ...
 #pragma once
 #include <concepts>
