@@ -1,6 +1,10 @@
-# cmake -DCOMPILER=... -DFLAGS=... -DSOURCE=... -DEXPECT_FAIL=ON|OFF -P compile_check.cmake
+# cmake -DCOMPILER=... -DFLAGS=... -DSOURCE=... -DEXPECT_FAIL=ON|OFF [-DROOT=...] -P compile_check.cmake
 # EXPECT_FAIL=ON: the source must not compile and the diagnostic must contain
-# every string on its "// expect: ..." lines. OFF: it must compile cleanly.
+# every string on its "// expect: ..." lines, none of the strings on its
+# "// reject: ..." lines, and, with a "// max-bytes: N" line, be at most N
+# bytes long. The size is measured with ROOT/ (the source tree) removed from
+# the paths, as a user compiling with relative paths would see it, so that it
+# does not depend on where the tree is checked out. OFF: it must compile cleanly.
 execute_process(COMMAND ${COMPILER} ${FLAGS} ${SOURCE}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 set(diag "${out}${err}")
@@ -24,4 +28,27 @@ foreach(line IN LISTS expect_lines)
     message(FATAL_ERROR "${SOURCE}: the diagnostic of ${COMPILER} lacks '${needle}':\n${diag}")
   endif()
 endforeach()
-message(STATUS "${SOURCE}: failed to compile as expected")
+file(STRINGS ${SOURCE} reject_lines REGEX "^// reject: ")
+foreach(line IN LISTS reject_lines)
+  string(REGEX REPLACE "^// reject: " "" needle "${line}")
+  string(FIND "${diag}" "${needle}" pos)
+  if(NOT pos EQUAL -1)
+    message(FATAL_ERROR "${SOURCE}: the diagnostic of ${COMPILER} contains '${needle}', but it must not:\n${diag}")
+  endif()
+endforeach()
+set(size_note "")
+file(STRINGS ${SOURCE} max_lines REGEX "^// max-bytes: [0-9]+")
+if(max_lines)
+  list(GET max_lines 0 line)
+  string(REGEX REPLACE "^// max-bytes: ([0-9]+).*" "\\1" max_bytes "${line}")
+  set(shown "${diag}")
+  if(ROOT)
+    string(REPLACE "${ROOT}/" "" shown "${shown}")
+  endif()
+  string(LENGTH "${shown}" bytes)
+  if(bytes GREATER max_bytes)
+    message(FATAL_ERROR "${SOURCE}: the diagnostic of ${COMPILER} is ${bytes} bytes, more than ${max_bytes}:\n${shown}")
+  endif()
+  set(size_note " (${bytes} bytes, at most ${max_bytes})")
+endif()
+message(STATUS "${SOURCE}: failed to compile as expected${size_note}")

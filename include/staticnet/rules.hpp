@@ -4,13 +4,16 @@
 //   static_assert(check<Net, exercises::S9>);   // fails with the broken rule's message
 //
 // `satisfies` is a plain bool. `check` instantiates each rule's verifier, so a
-// broken rule fails with its own message and the measured value in the note:
-//   In instantiation of 'struct staticnet::rules::ParamsBelow<100000>::verify<0, 123456>'
+// broken rule fails with its own message and the measured value in the note
+// (and nothing naming the network's type):
+//   In instantiation of 'struct staticnet::rules::ParamsBelow<100000>::verify<1, 123456>'
 //   error: static assertion failed: staticnet rule [R_PARAMS_BELOW]: ...
 #pragma once
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 
 #include "facts.hpp"
 #include "network.hpp"
@@ -24,14 +27,6 @@ concept rule_for = requires {
   { R::template check<Net>() } -> std::same_as<bool>;
 };
 
-/// True when the network satisfies every rule (no diagnostics).
-template <network Net, class... Rules>
-inline constexpr bool satisfies = (Rules::template holds<Net>() && ...);
-
-/// Like satisfies, but a broken rule is a compile error naming the rule.
-template <network Net, class... Rules>
-inline constexpr bool check = (Rules::template check<Net>() && ...);
-
 namespace rules {
 
 /// A measured verdict: code 0 = holds, otherwise which invariant broke; value = what was measured.
@@ -39,6 +34,54 @@ struct verdict {
   int code = 0;
   std::int64_t value = 0;
 };
+
+/// The verdicts of N rules (the leaves of a rules::all), as a template argument.
+template <std::size_t N>
+struct verdict_list {
+  int code[N > 0 ? N : 1]{};
+  std::int64_t value[N > 0 ? N : 1]{};
+
+  /// The M verdicts from Offset on.
+  template <std::size_t Offset, std::size_t M>
+  [[nodiscard]] constexpr verdict_list<M> part() const noexcept {
+    verdict_list<M> p{};
+    for (std::size_t i = 0; i < M; ++i) p.code[i] = code[Offset + i], p.value[i] = value[Offset + i];
+    return p;
+  }
+};
+
+}  // namespace rules
+
+namespace detail {
+/// A rule's verdicts, or "holds" for an invalid network (whose error is
+/// reported instead, and whose partial figures no rule may judge).
+template <class Rule, class Net, bool Valid>
+constexpr auto rule_verdicts() noexcept {
+  if constexpr (Valid)
+    return Rule::template verdicts<Net>();
+  else
+    return rules::verdict_list<Rule::leaves>{};
+}
+}  // namespace detail
+
+/// True when the network satisfies every rule (no diagnostics beyond the
+/// network's own error, if it has one).
+template <network Net, class... Rules>
+inline constexpr detail::fact_t<Net::report::value, bool> satisfies = (Rules::template holds<Net>() && ...);
+
+/// Like satisfies, but a broken rule is a compile error naming the rule.
+/// Each rule's `verify<Code, Value>` is completed right here, in the type of
+/// this variable, so the error's note is `Rule::verify<Code, Value>` and at
+/// most one line naming the rules::all it belongs to, never the network's
+/// type. For an invalid network only the network's error is reported.
+template <network Net, class... Rules>
+inline constexpr detail::fact_t<
+    Net::report::value &&
+        (Rules::template checked<detail::rule_verdicts<Rules, Net, Net::report::value>()>::value && ...),
+    bool>
+    check = true;
+
+namespace rules {
 
 /// Shared plumbing: a rule derives from rule_base<Self> and provides
 /// `measure<Net>()` and a nested `template <int Code, std::int64_t Value> struct verify`.
@@ -48,11 +91,20 @@ struct rule_base {
   static constexpr bool holds() {
     return Self::template measure<Net>().code == 0;
   }
+  /// staticnet::check<Net, Self> (which reports a broken rule with a shorter note).
   template <network Net>
   static constexpr bool check() {
-    constexpr verdict v = Self::template measure<Net>();
-    return Self::template verify<v.code, v.value>::value;
+    return ::staticnet::check<Net, Self>;
   }
+  /// How check<> sees a rule: one verdict, judged by verify<Code, Value>.
+  static constexpr std::size_t leaves = 1;
+  template <network Net>
+  static constexpr verdict_list<1> verdicts() {
+    constexpr verdict v = Self::template measure<Net>();
+    return {{v.code}, {v.value}};
+  }
+  template <verdict_list<1> V, class S = Self>  // S: Self is incomplete here
+  using checked = typename S::template verify<V.code[0], V.value[0]>;
 };
 
 /// Fewer than N trainable parameters.
@@ -368,8 +420,36 @@ struct all {
   }
   template <network Net>
   static constexpr bool check() {
-    return (Rules::template check<Net>() && ...);
+    return ::staticnet::check<Net, all>;
   }
+  /// How check<> sees it: the verdicts of its rules, nested alls flattened.
+  static constexpr std::size_t leaves = (std::size_t{0} + ... + Rules::leaves);
+  template <network Net>
+  static constexpr verdict_list<leaves> verdicts() {
+    verdict_list<leaves> out{};
+    std::size_t at = 0;
+    auto put = [&](const auto& part) {
+      for (std::size_t i = 0; i < sizeof(part.code) / sizeof(part.code[0]); ++i, ++at)
+        out.code[at] = part.code[i], out.value[at] = part.value[i];
+    };
+    (put(Rules::template verdicts<Net>()), ...);
+    return out;
+  }
+  /// Where rule R's verdicts start (a rule listed twice has the same verdicts twice).
+  template <class R>
+  static constexpr std::size_t offset_of() noexcept {
+    constexpr bool same[] = {std::is_same_v<R, Rules>..., false};
+    constexpr std::size_t count[] = {Rules::leaves..., 0};
+    std::size_t off = 0;
+    for (std::size_t i = 0; i < sizeof...(Rules) && !same[i]; ++i) off += count[i];
+    return off;
+  }
+  /// Completes each rule's verify<Code, Value>: the one note line between a
+  /// broken rule and the check<> that asked for it.
+  template <verdict_list<leaves> V>
+  struct checked
+      : std::bool_constant<(
+            Rules::template checked<V.template part<offset_of<Rules>(), Rules::leaves>()>::value && ...)> {};
 };
 
 }  // namespace rules

@@ -162,13 +162,16 @@ void print_receptive_field(const plan<N>& pl, std::ostream& os) {
      << " (rf += dilation*(k-1)*jump; jump *= stride; global pooling is not counted)\n";
 }
 
+/// The summary of a network; an invalid one fails to compile with its error
+/// (the note names print_summary<Net> too, unless a fact or a rule of the
+/// network was used before, which reports the error without the network type).
 template <network Net>
 void print_summary(std::ostream& os) {
-  print_summary(Net::plan, os);
+  if constexpr (Net::report::value) print_summary(Net::plan, os);
 }
 template <network Net>
 void print_receptive_field(std::ostream& os) {
-  print_receptive_field(Net::plan, os);
+  if constexpr (Net::report::value) print_receptive_field(Net::plan, os);
 }
 
 }  // namespace staticnet

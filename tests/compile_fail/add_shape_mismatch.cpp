@@ -3,6 +3,9 @@
 // expect: E_ADD_SHAPE
 // expect: Add: the branches produce different shapes
 // expect: invalid_layer<3,
+// expect: staticnet::Add<staticnet::branch<1>::gives<4, 8, 8>, staticnet::branch<2>::gives<8, 8, 8>
+// expect: staticnet::input<4, 8, 8>
+// max-bytes: 2048
 #include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<3, 8, 8>, sn::Conv2d<sn::conv{.out = 4, .padding = 1}>,

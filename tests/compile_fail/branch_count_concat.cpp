@@ -1,6 +1,8 @@
 // A Concat with a single branch.
 // expect: E_BRANCH_COUNT
-// expect: Concat needs at least two branches
+// expect: need at least two branches
+// expect: too_few_branches<staticnet::Concat<staticnet::ReLU>
+// max-bytes: 2048
 #include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<3, 8, 8>, sn::Concat<sn::ReLU>>;

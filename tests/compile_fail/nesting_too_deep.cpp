@@ -3,6 +3,7 @@
 // expect: E_NESTING
 // expect: nested more than 32 levels deep
 // expect: invalid_layer<0,
+// max-bytes: 2048
 #include <staticnet/core.hpp>
 namespace sn = staticnet;
 template <int N>

@@ -1,6 +1,8 @@
 // A struct that is not a layer, inside a block.
 // expect: E_NOT_A_LAYER
 // expect: this type is not a layer
+// expect: invalid_layer<2, staticnet::detail::not_a_layer<NotALayer>
+// max-bytes: 2048
 #include <staticnet/core.hpp>
 namespace sn = staticnet;
 struct NotALayer {};

@@ -3,6 +3,7 @@
 // expect: E_POOL_PADDING
 // expect: padding <= kernel / 2
 // expect: invalid_layer<1,
+// max-bytes: 2048
 #include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<3, 8, 8>, sn::MaxPool2d<sn::pool{.kernel = 3, .stride = 1, .padding = 2, .dilation = 2}>>;

@@ -2,6 +2,7 @@
 // expect: R_BLOCK_CONVS
 // expect: a block does not have the required number of conv layers
 // expect: verify<2, 2001>
+// max-bytes: 2048
 #include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<3, 16, 16>, sn::Block<"C1", sn::Conv2d<sn::conv{.out = 4}>, sn::Conv2d<sn::conv{.out = 4}>>,

@@ -2,6 +2,7 @@
 // expect: R_DILATED_CONVS
 // expect: fewer than N dilated convolutions
 // expect: verify<1, 0>
+// max-bytes: 2048
 #include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<3, 8, 8>, sn::Conv2d<sn::conv{.out = 4}>>;

@@ -2,6 +2,7 @@
 // expect: R_EXACT_MAXPOOLS
 // expect: the number of max-pooling layers is not N
 // expect: verify<1, 1>
+// max-bytes: 2048
 #include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<3, 8, 8>, sn::Conv2d<sn::conv{.out = 4}>, sn::MaxPool2d<>>;

@@ -2,6 +2,7 @@
 // expect: R_GAP_CONVS
 // expect: more convs after the global average pooling than allowed
 // expect: verify<4, 2>
+// max-bytes: 2048
 #include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<3, 8, 8>, sn::Conv2d<sn::conv{.out = 4}>, sn::GlobalAvgPool, sn::PointwiseConv2d<16>, sn::ReLU, sn::PointwiseConv2d<10>>;

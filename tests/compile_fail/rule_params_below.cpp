@@ -2,6 +2,7 @@
 // expect: R_PARAMS_BELOW
 // expect: the network has N or more trainable parameters
 // expect: verify<1, 112>
+// max-bytes: 2048
 #include <staticnet/core.hpp>
 namespace sn = staticnet;
 using Net = sn::Network<sn::Input<3, 8, 8>, sn::Conv2d<sn::conv{.out = 4}>>;

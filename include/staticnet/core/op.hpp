@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "errors.hpp"
 #include "fixed_string.hpp"
 #include "options.hpp"
 
@@ -48,6 +49,9 @@ struct op_desc {
   merge_kind merge = merge_kind::add;
   int branches = 0;         ///< branch_begin / branch_end
   short_name name{};        ///< block name (block_begin)
+  /// An error found in the network's types (a non-layer, an empty block name,
+  /// a merge of fewer than two branches); make_plan reports it at this op.
+  error err = error::none;
 };
 
 [[nodiscard]] constexpr bool is_marker(op_kind k) noexcept {

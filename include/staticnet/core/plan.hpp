@@ -57,6 +57,13 @@ struct plan {
   /// no number: the number of the last layer before that marker (for a merge,
   /// the last layer of the branch just ended, unless that branch is empty).
   int err_layer = 0;
+  /// The shape reaching the invalid op: its input (for a merge, the input
+  /// of the branches).
+  shape err_in{};
+  /// For E_ADD_SHAPE / E_CONCAT_SHAPE: what the first branch gives and what
+  /// branch number `err_branch` (1-based) gives instead.
+  shape err_first{}, err_other{};
+  int err_branch = 0;
 
   std::int64_t params = 0, buffers = 0, macs = 0, mult_adds = 0;
   int rf_h = 1, rf_w = 1, jump_h = 1, jump_w = 1;
@@ -71,6 +78,8 @@ struct branch_frame {
   int rf_h = 1, rf_w = 1, jump_h = 1, jump_w = 1;
   shape acc{};
   bool have = false;
+  shape first{};   ///< what the first branch gives
+  int merged = 0;  ///< branches merged so far
   int acc_rf_h = 1, acc_rf_w = 1, acc_jump_h = 1, acc_jump_w = 1;
   merge_kind merge = merge_kind::add;
 };
@@ -91,23 +100,32 @@ constexpr plan<N> make_plan(shape input, const std::array<op_desc, N>& ops) noex
   int rf_h = 1, rf_w = 1, jh = 1, jw = 1;
   int last_compute = -1;  // last row that could start a depthwise-separable pair
 
-  auto fail = [&](std::size_t i, error e) {
+  auto fail = [&](std::size_t i, error e, shape in) {
     if (pl.err == error::none) {
       pl.err = e;
       pl.err_row = static_cast<int>(i);
       pl.err_layer = pl.rows[i].is_layer() ? pl.rows[i].number : pl.n_layers;
+      pl.err_in = in;
     }
   };
   // Merge the shape reaching a branch's end into the frame's accumulator.
   auto merge_branch = [&](std::size_t i, branch_frame& fr) {
+    ++fr.merged;
+    auto mismatch = [&](error e) {
+      if (pl.err != error::none) return;
+      fail(i, e, fr.in);
+      pl.err_first = fr.first;
+      pl.err_other = cur;
+      pl.err_branch = fr.merged;
+    };
     if (!fr.have) {
-      fr.acc = cur;
+      fr.acc = fr.first = cur;
       fr.have = true;
     } else if (fr.merge == merge_kind::add) {
-      if (!(fr.acc == cur)) fail(i, error::add_shape_mismatch);
+      if (!(fr.acc == cur)) mismatch(error::add_shape_mismatch);
     } else {
       if (fr.acc.h != cur.h || fr.acc.w != cur.w || fr.acc.flat != cur.flat)
-        fail(i, error::concat_spatial_mismatch);
+        mismatch(error::concat_spatial_mismatch);
       else
         fr.acc.c += cur.c;
     }
@@ -117,6 +135,12 @@ constexpr plan<N> make_plan(shape input, const std::array<op_desc, N>& ops) noex
     fr.acc_jump_w = imax(fr.acc_jump_w, jw);
   };
 
+  // Errors of the network as a whole: no row, no layer number.
+  if (N == 0 || input.c < 1 || input.h < 1 || input.w < 1) {
+    pl.err = N == 0 ? error::empty_network : error::input_nonpositive;
+    pl.err_in = input;
+  }
+
   for (std::size_t i = 0; i < N; ++i) {
     plan_row& r = pl.rows[i];
     r.desc = ops[i];
@@ -125,7 +149,8 @@ constexpr plan<N> make_plan(shape input, const std::array<op_desc, N>& ops) noex
     r.block = block_depth > 0 ? block_stack[block_depth - 1] : -1;
     const op_kind k = ops[i].kind;
     if (k == op_kind::block_begin) {
-      if (block_depth == max_depth) { fail(i, error::nesting_too_deep); break; }
+      if (ops[i].err != error::none) fail(i, ops[i].err, cur);
+      if (block_depth == max_depth) { fail(i, error::nesting_too_deep, cur); break; }
       block_info& b = pl.blocks[pl.n_blocks];
       b.name = ops[i].name;
       b.parent = r.block;
@@ -136,8 +161,11 @@ constexpr plan<N> make_plan(shape input, const std::array<op_desc, N>& ops) noex
       if (block_depth > 0) pl.blocks[block_stack[--block_depth]].last = static_cast<int>(i);
       last_compute = -1;
     } else if (k == op_kind::branch_begin) {
-      if (depth == max_depth) { fail(i, error::nesting_too_deep); break; }
-      frames[depth] = branch_frame{cur, rf_h, rf_w, jh, jw, shape{}, false, 1, 1, 1, 1, ops[i].merge};
+      if (depth == max_depth) { fail(i, error::nesting_too_deep, cur); break; }
+      frames[depth] = branch_frame{};
+      frames[depth].in = cur;
+      frames[depth].rf_h = rf_h, frames[depth].rf_w = rf_w, frames[depth].jump_h = jh, frames[depth].jump_w = jw;
+      frames[depth].merge = ops[i].merge;
       ++depth;
       last_compute = -1;
     } else if (k == op_kind::branch_next) {
@@ -158,8 +186,9 @@ constexpr plan<N> make_plan(shape input, const std::array<op_desc, N>& ops) noex
     } else {
       r.number = ++pl.n_layers;
       r.f = infer(ops[i], cur);
+      if (ops[i].err != error::none) r.f.err = ops[i].err;  // not a layer, too few branches
       if (r.f.err != error::none) {
-        fail(i, r.f.err);
+        fail(i, r.f.err, cur);
         r.f.out = cur;  // keep going with an unchanged shape; only the first error is reported
       }
       cur = r.f.out;

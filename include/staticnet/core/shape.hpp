@@ -20,10 +20,9 @@ struct shape {
 };
 
 /// The network input: C channels of H x W pixels. First type of a Network.
+/// Sizes <= 0 are reported by the network's plan (E_INPUT), as every error is.
 template <int C, int H, int W>
 struct Input {
-  static_assert(C > 0 && H > 0 && W > 0,
-                "staticnet: Input<C, H, W> needs positive channels, height and width [E_INPUT]");
   static constexpr shape value{C, H, W, false};
 };
 

@@ -26,11 +26,27 @@ concept composite_layer = requires { typename T::staticnet_ops; };
 
 namespace detail {
 
+/// A type in a layer list that is neither a layer nor a composite: an op
+/// whose error (E_NOT_A_LAYER) the plan reports, naming it as not_a_layer<T>.
+/// (A static_assert here would fire while the Network is instantiated, and
+/// its note would spell out the whole network's type.)
+template <class T>
+struct not_a_layer {
+  static constexpr op_desc desc{.kind = op_kind::identity, .err = error::not_a_layer};
+};
+/// An Add / Concat of fewer than two branches, reported the same way (E_BRANCH_COUNT).
+template <class Composite>
+struct too_few_branches {
+  static constexpr op_desc desc{.kind = op_kind::identity, .err = error::branch_count};
+};
+
 template <class T>
 struct flatten_one {
-  static_assert(primitive_layer<T>,
-                "staticnet [E_NOT_A_LAYER]: this type is not a layer (expected a layer such as "
-                "Conv2d<conv{...}>, or Sequential / Block / Add / Concat)");
+  using type = type_list<not_a_layer<T>>;
+};
+template <class T>
+  requires(primitive_layer<T> && !composite_layer<T>)
+struct flatten_one<T> {
   using type = type_list<T>;
 };
 template <composite_layer T>
@@ -42,7 +58,8 @@ using flatten_one_t = typename flatten_one<T>::type;
 
 template <fixed_string Name>
 struct block_begin_op {
-  static constexpr op_desc desc{.kind = op_kind::block_begin, .name = short_name(Name.view())};
+  static constexpr op_desc desc{.kind = op_kind::block_begin, .name = short_name(Name.view()),
+                                .err = Name.size() > 0 ? error::none : error::block_name};
 };
 struct block_end_op {
   static constexpr op_desc desc{.kind = op_kind::block_end};
@@ -59,11 +76,16 @@ struct branch_end_op {
   static constexpr op_desc desc{.kind = op_kind::branch_end, .merge = M, .branches = N};
 };
 
-template <merge_kind M, class B0, class... Bs>
+template <merge_kind M, class Composite, class... Bs>
 struct flatten_branches {
-  using type = concat_t<type_list<branch_begin_op<M, 1 + sizeof...(Bs)>>, flatten_one_t<B0>,
+  using type = type_list<too_few_branches<Composite>>;
+};
+template <merge_kind M, class Composite, class B0, class B1, class... Bs>
+struct flatten_branches<M, Composite, B0, B1, Bs...> {
+  using type = concat_t<type_list<branch_begin_op<M, 2 + sizeof...(Bs)>>, flatten_one_t<B0>,
+                        type_list<branch_next_op>, flatten_one_t<B1>,
                         concat_t<type_list<branch_next_op>, flatten_one_t<Bs>>...,
-                        type_list<branch_end_op<M, 1 + sizeof...(Bs)>>>;
+                        type_list<branch_end_op<M, 2 + sizeof...(Bs)>>>;
 };
 
 }  // namespace detail
@@ -78,25 +100,23 @@ struct Sequential {
 /// and shown in the summary.
 template <fixed_string Name, class... Layers>
 struct Block {
-  static_assert(Name.size() > 0, "staticnet [E_BLOCK_NAME]: a Block needs a non-empty name");
+  // An empty name is reported by the plan (E_BLOCK_NAME), as every error is.
   using staticnet_ops = concat_t<type_list<detail::block_begin_op<Name>>, detail::flatten_one_t<Layers>...,
                                  type_list<detail::block_end_op>>;
 };
 
 /// Parallel branches fed the same input, merged by element-wise addition.
 /// Each branch is a layer or a Sequential<...>; Sequential<> is the identity.
+/// Fewer than two branches are reported by the plan (E_BRANCH_COUNT).
 template <class... Branches>
 struct Add {
-  static_assert(sizeof...(Branches) >= 2, "staticnet [E_BRANCH_COUNT]: Add needs at least two branches");
-  using staticnet_ops = typename detail::flatten_branches<merge_kind::add, Branches...>::type;
+  using staticnet_ops = typename detail::flatten_branches<merge_kind::add, Add, Branches...>::type;
 };
 
 /// Parallel branches fed the same input, merged by channel concatenation.
 template <class... Branches>
 struct Concat {
-  static_assert(sizeof...(Branches) >= 2,
-                "staticnet [E_BRANCH_COUNT]: Concat needs at least two branches");
-  using staticnet_ops = typename detail::flatten_branches<merge_kind::concat, Branches...>::type;
+  using staticnet_ops = typename detail::flatten_branches<merge_kind::concat, Concat, Branches...>::type;
 };
 
 /// x + f(x): an identity shortcut around the given layers.

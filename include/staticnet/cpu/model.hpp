@@ -61,6 +61,8 @@ template <network Net, int MaxBatch = 128>
 class Model {
  public:
   using network_type = Net;
+  // An invalid network fails here with its error (completing Net::report).
+  static_assert(sizeof(typename Net::report) > 0);
   static constexpr auto& plan = Net::plan;
   static constexpr auto exec = make_exec_plan(Net::plan);
   static constexpr std::size_t op_count = Net::plan.size;
@@ -71,7 +73,7 @@ class Model {
   static constexpr std::int64_t output_numel = output_shape.numel();
   /// Floats in the parameter allocation: parameters, gradients, buffers.
   static constexpr std::int64_t state_floats = 2 * exec.params + exec.buffers;
-  static_assert(exec.params == param_count<Net>, "staticnet: internal error: parameter plan mismatch");
+  static_assert(exec.params == Net::plan.params, "staticnet: internal error: parameter plan mismatch");
   static_assert(MaxBatch >= 1, "staticnet [E_MAX_BATCH]: Model<Net, MaxBatch> needs MaxBatch >= 1");
 
   explicit Model(std::uint64_t seed = 0) {

@@ -79,6 +79,8 @@ template <network Net, int MaxBatch = 128>
 class Model {
  public:
   using network_type = Net;
+  // An invalid network fails here with its error (completing Net::report).
+  static_assert(sizeof(typename Net::report) > 0);
   static constexpr auto& plan = Net::plan;
   static constexpr auto exec = make_exec_plan(Net::plan);
   static constexpr std::size_t op_count = Net::plan.size;
