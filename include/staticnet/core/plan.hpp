@@ -25,8 +25,11 @@ struct plan_row {
   int rf_h = 1, rf_w = 1;      ///< receptive field after this op
   int jump_h = 1, jump_w = 1;  ///< jump (product of strides) after this op
   bool separable = false;      ///< a pointwise conv that completes a depthwise-separable pair
-  /// Counted by torchsummary: a module call in the usual PyTorch form
-  /// (Flatten / LogSoftmax / add / cat are usually x.view / F.log_softmax / + / torch.cat).
+  /// A row of torchsummary's table for the network's PyTorch form (the module
+  /// export_pytorch writes): every layer, except Flatten and LogSoftmax directly
+  /// in the Network, which its forward applies as functions (torch.flatten,
+  /// F.log_softmax); inside a Block (an nn.Sequential) or a branch they are
+  /// nn.Flatten / nn.LogSoftmax modules. Add / Concat merges are never rows.
   bool torch_row = false;
 
   [[nodiscard]] constexpr bool is_layer() const noexcept { return number > 0; }
@@ -86,6 +89,12 @@ constexpr plan<N> make_plan(shape input, const std::array<op_desc, N>& ops) noex
   int depth = 0;
   std::array<int, max_depth> block_stack{};
   int block_depth = 0;
+  // Containers enclosing the current op, innermost last: true for one whose
+  // PyTorch form has a forward of its own (the Network), false for an
+  // nn.Sequential (a Block, a branch).
+  std::array<bool, 2 * max_depth + 2> chain{};
+  int containers = 0;
+  chain[containers++] = true;
 
   shape cur = input;
   int rf_h = 1, rf_w = 1, jh = 1, jw = 1;
@@ -131,14 +140,17 @@ constexpr plan<N> make_plan(shape input, const std::array<op_desc, N>& ops) noex
       b.parent = r.block;
       b.first = static_cast<int>(i);
       block_stack[block_depth++] = pl.n_blocks++;
+      chain[containers++] = false;
       last_compute = -1;  // a depthwise-separable pair does not span blocks
     } else if (k == op_kind::block_end) {
       if (block_depth > 0) pl.blocks[block_stack[--block_depth]].last = static_cast<int>(i);
+      if (containers > 1) --containers;
       last_compute = -1;
     } else if (k == op_kind::branch_begin) {
       if (depth == max_depth) { fail(i, error::nesting_too_deep); break; }
       frames[depth] = branch_frame{cur, rf_h, rf_w, jh, jw, shape{}, false, 1, 1, 1, 1, ops[i].merge};
       ++depth;
+      chain[containers++] = false;
       last_compute = -1;
     } else if (k == op_kind::branch_next) {
       branch_frame& fr = frames[depth - 1];
@@ -152,6 +164,7 @@ constexpr plan<N> make_plan(shape input, const std::array<op_desc, N>& ops) noex
       cur = fr.acc;
       rf_h = fr.acc_rf_h, rf_w = fr.acc_rf_w, jh = fr.acc_jump_h, jw = fr.acc_jump_w;
       --depth;
+      if (containers > 1) --containers;
       r.depth = depth;
       last_compute = -1;
       for (int b = 0; b < block_depth; ++b) ++pl.blocks[block_stack[b]].branch_groups;
@@ -173,7 +186,7 @@ constexpr plan<N> make_plan(shape input, const std::array<op_desc, N>& ops) noex
       pl.buffers += r.f.buffers;
       pl.macs += r.f.macs;
       pl.mult_adds += r.f.mult_adds;
-      r.torch_row = k != op_kind::flatten && k != op_kind::log_softmax;
+      r.torch_row = !((k == op_kind::flatten || k == op_kind::log_softmax) && chain[containers - 1]);
       if (k == op_kind::conv) {
         if (r.f.pointwise && last_compute >= 0 && pl.rows[last_compute].f.depthwise) r.separable = true;
         for (int b = 0; b < block_depth; ++b) {
