@@ -41,6 +41,8 @@ enum class augmentation {
 
 struct options {
   bool summary = false;
+  bool torchsummary = false;
+  bool torchinfo = false;
   std::string network;
   fs::path data = "data/cifar-10-batches-bin";
   std::vector<fs::path> train_files, test_files;
@@ -66,6 +68,8 @@ inline int max_batch_for(const std::string& device) { return device == "cuda" ? 
 inline void usage(std::string_view program, std::ostream& os) {
   os << "usage: " << program << " [options]\n"
      << "  --summary            print the model summary and receptive-field table, then exit\n"
+     << "  --torchsummary       print what torchsummary prints for the network's PyTorch module, then exit\n"
+     << "  --torchinfo          print what torchinfo prints for it (both: --network NAME, default the first)\n"
      << "  --network NAME       which of the program's networks to train (default: the first)\n"
      << "  --data DIR           CIFAR-10 binary directory (data_batch_1..5.bin, test_batch.bin);\n"
      << "                       without test_batch.bin the last data batch is held out for testing\n"
@@ -124,6 +128,8 @@ inline std::optional<int> parse(int argc, char** argv, options& o) {
         usage(argv[0], std::cout);
         return 0;
       } else if (a == "--summary") o.summary = true;
+      else if (a == "--torchsummary") o.torchsummary = true;
+      else if (a == "--torchinfo") o.torchinfo = true;
       else if (a == "--network") o.network = value();
       else if (a == "--data") o.data = value();
       else if (a == "--train-files") o.train_files = split(value());
@@ -340,6 +346,14 @@ int write_pytorch(const fs::path& path, std::string_view name, std::string_view 
   return 0;
 }
 
+/// Prints torchsummary's and / or torchinfo's table of Net's PyTorch module.
+template <sn::network Net>
+int print_torch_tables(const options& o, std::string_view name) {
+  if (o.torchsummary) sn::print_torchsummary<Net>(std::cout);
+  if (o.torchinfo) sn::print_torchinfo<Net>(std::cout, {.class_name = class_name_of(name)});
+  return 0;
+}
+
 /// Runs an assignment program over its networks (see the file comment).
 template <sn::network... Nets>
 int run_programs(int argc, char** argv, augmentation kind, entry<Nets>... entries) {
@@ -359,6 +373,8 @@ int run_programs(int argc, char** argv, augmentation kind, entry<Nets>... entrie
     if (o.export_pytorch)
       ((rc < 0 && chosen == entries.name ? void(rc = write_pytorch<Nets>(*o.export_pytorch, entries.name, entries.title))
                                          : void()), ...);
+    else if (o.torchsummary || o.torchinfo)
+      ((rc < 0 && chosen == entries.name ? void(rc = print_torch_tables<Nets>(o, entries.name)) : void()), ...);
     else
       ((rc < 0 && chosen == entries.name ? void(rc = train_network<Nets>(o, entries.name, kind)) : void()), ...);
     if (rc < 0) {

@@ -58,6 +58,7 @@ inline std::string pair_string(int a, int b) {
 
 inline std::string row_name(const plan_row& r) {
   if (r.desc.kind == op_kind::branch_end) return r.desc.merge == merge_kind::add ? "Add" : "Concat";
+  if (r.desc.kind == op_kind::block_end && r.desc.module) return std::string(r.desc.name.view());
   return std::string(kind_name(r.desc.kind)) + "-" + std::to_string(r.number);
 }
 
@@ -74,7 +75,10 @@ std::string block_path(const plan<N>& pl, int b) {
 }  // namespace detail
 
 /// Prints the torchsummary-style table of a plan, with torchinfo's mult-adds
-/// and sizes and the receptive field.
+/// and sizes and the receptive field. Rows: every layer (Kind-number, its
+/// staticnet layer number), an "Add" / "Concat" row per merge, and a row per
+/// Module after its layers (its name, output shape and, in parentheses, the
+/// parameters inside it); rows torchsummary would not print are marked "*".
 template <std::size_t N>
 void print_summary(const plan<N>& pl, std::ostream& os) {
   using namespace detail;
@@ -85,14 +89,26 @@ void print_summary(const plan<N>& pl, std::ostream& os) {
      << pad_left("Param #", 15) << '\n'
      << dline << '\n';
   bool uncounted = false;
+  std::vector<std::int64_t> modules;  // parameters inside each open Module
   for (const auto& r : pl.rows) {
-    if (!r.is_layer() && r.desc.kind != op_kind::branch_end) continue;
+    const bool module_end = r.desc.kind == op_kind::block_end && r.desc.module;
+    if (r.desc.kind == op_kind::block_begin && r.desc.module) modules.push_back(0);
+    if (r.is_layer())
+      for (std::int64_t& m : modules) m += r.f.params;
+    if (!r.is_layer() && r.desc.kind != op_kind::branch_end && !module_end) continue;
     std::string name = row_name(r);
     if (!r.torch_row) name += "*", uncounted = true;
     std::string branch_marks;
     for (int d = 0; d < r.depth; ++d) branch_marks += "| ";
+    std::string params = with_commas(r.f.params);
+    if (module_end) {  // what it holds, in parentheses: torchsummary counts only a module's own weight and bias
+      params.assign(1, '(');  // (appended: g++ 12 warns, wrongly, on "(" + std::string at -O2)
+      params += with_commas(modules.empty() ? 0 : modules.back());
+      params += ')';
+      if (!modules.empty()) modules.pop_back();
+    }
     os << pad_right(block_path(pl, r.block), 10) << branch_marks << pad_left(name, 22 - branch_marks.size())
-       << pad_left(shape_string(r.out), 25) << pad_left(with_commas(r.f.params), 15) << '\n';
+       << pad_left(shape_string(r.out), 25) << pad_left(params, 15) << '\n';
   }
   const memory_estimate ts = torchsummary_memory(pl);
   const memory_estimate ti = torchinfo_memory(pl);
@@ -188,7 +204,8 @@ void print_torchsummary(const plan<N>& pl, std::ostream& os) {
   int number = 0;
   for (const auto& r : pl.rows) {
     if (!r.torch_row) continue;
-    const std::string key = std::string(kind_name(r.desc.kind)) + "-" + std::to_string(++number);
+    const std::string key = (r.is_layer() ? std::string(kind_name(r.desc.kind)) : std::string(r.desc.name.view())) +
+                            "-" + std::to_string(++number);
     const std::int64_t params = r.is_layer() ? r.f.params : 0;
     os << pad_left(key, 20) << "  " << pad_left(shape_string(r.out), 25) << ' ' << pad_left(with_commas(params), 15)
        << '\n';

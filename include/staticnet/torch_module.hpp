@@ -6,6 +6,8 @@
 //                      in order; Flatten / LogSoftmax directly in it are the
 //                      functions torch.flatten(x, 1) / F.log_softmax(x, dim=1))
 //   Block<"C1", ...>   an nn.Sequential, attribute "C1" of its parent
+//   Module<"Name", ...> a class Name (a Chain, as the model: Flatten / LogSoftmax
+//                      directly in it are functions), named by its index
 //   Add / Concat       Add / Concat (nn.Sequential subclasses, so that
 //                      torchsummary prints no row for the merge), holding
 //                      "branches" (Branches, an nn.Sequential subclass that
@@ -37,12 +39,13 @@ struct torch_node {
     layer,       ///< a torch.nn layer (Conv2d, ReLU, ...)
     function,    ///< torch.flatten / F.log_softmax, applied by a Chain's forward (not a module)
     sequential,  ///< nn.Sequential: a Block or one branch of an Add / Concat
+    module,      ///< a Module: its own class (a Chain), named by its index
     add,         ///< Add: the sum of its branches
     concat,      ///< Concat: its branches concatenated along channels
     branches,    ///< Branches: an Add's / Concat's branches, fed the same input
   };
   kind k = kind::layer;
-  std::string class_name;  ///< PyTorch class ("Conv2d", "Sequential", "Add", "Branches", the model's)
+  std::string class_name;  ///< PyTorch class ("Conv2d", "Sequential", "Add", "Branches", a Module's, the model's)
   std::string name;        ///< attribute name in its parent ("C1", "0", "branches")
   std::string path;        ///< module path ("C1.3.branches.1"), "" for the model
   int row = -1;            ///< the plan row of a layer or function, of a container's first marker
@@ -89,12 +92,15 @@ inline void parse_items(cursor& c, torch_node& parent, bool chain) {
       case op_kind::branch_next:
       case op_kind::branch_end: return;
       case op_kind::block_begin: {
-        torch_node b{torch_node::kind::sequential, "Sequential", std::string(r.desc.name.view()), {},
-                     static_cast<int>(c.i), {}, 0, {}};
+        const bool module = r.desc.module;
+        torch_node b{module ? torch_node::kind::module : torch_node::kind::sequential,
+                     module ? std::string(r.desc.name.view()) : std::string("Sequential"),
+                     module ? std::to_string(counter) : std::string(r.desc.name.view()), {}, static_cast<int>(c.i), {},
+                     0, {}};
         b.path = join(parent.path, b.name);
         ++counter;
         ++c.i;
-        parse_items(c, b, false);
+        parse_items(c, b, module);
         if (c.i >= c.rows.size() || c.rows[c.i].desc.kind != op_kind::block_end)
           throw std::logic_error("staticnet: torch_module_tree: a block without its end");
         b.out = c.rows[c.i].out;

@@ -184,6 +184,7 @@ void for_each_network(F&& f) {
   f.template operator()<assignments::S7TransitionNet>("s7_transition");
   f.template operator()<torch_networks::BranchyNet>("branchy");
   f.template operator()<torch_networks::NestedNet>("nested");
+  f.template operator()<torch_networks::ModuleNet>("modules");
 }
 
 int write_all(const fs::path& dir) {

@@ -1,7 +1,8 @@
 // Branchy test networks for the PyTorch interop test (tests/pytorch) and the
 // summary golden files (tests/golden/generate_summaries.py writes their
 // PyTorch forms by hand): every kind of layer, every kind of branch, Flatten
-// and LogSoftmax both in the network (functions) and in a Block (modules).
+// and LogSoftmax both in the network or a Module (functions) and in a Block
+// (modules); Modules at the top, in Blocks, in branches, in Modules.
 #pragma once
 #include <staticnet/core.hpp>
 
@@ -40,7 +41,36 @@ using NestedNet = sn::Network<sn::Input<3, 12, 12>,
                          sn::Sequential<sn::Conv2d<sn::conv{.out = 3, .padding = 1}>, sn::ReLU>>>,
     sn::Identity, sn::GlobalAvgPool, sn::Conv2d<sn::conv{.out = 10, .kernel = 1}>, sn::Flatten, sn::LogSoftmax>;
 
+// -------------------------------------------------------- modules --
+/// 3x3 conv (no bias), BatchNorm2d, ReLU: `class ConvBnRelu(nn.Module)`.
+template <int Out>
+using ConvBnRelu = sn::Module<"ConvBnRelu", sn::Conv2d<sn::conv{.out = Out, .padding = 1, .bias = false}>,
+                              sn::BatchNorm2d, sn::ReLU>;
+/// x + body(x), then ReLU; the body holds a ConvBnRelu module.
+template <int C>
+using ResBlock = sn::Module<"ResBlock", sn::Residual<ConvBnRelu<C>, sn::Conv2d<sn::conv{.out = C, .kernel = 1}>>,
+                            sn::ReLU>;
+/// Depthwise 3x3 then pointwise 1x1.
+template <int Out>
+using SepConv = sn::Module<"SepConv", sn::DepthwiseConv2d<sn::conv{.padding = 1, .bias = false}>,
+                           sn::PointwiseConv2d<Out>>;
+/// Global pooling, Flatten, Linear, LogSoftmax (Flatten and LogSoftmax are
+/// functions of its forward, as in the network's).
+using Head = sn::Module<"Head", sn::GlobalAvgPool, sn::Flatten, sn::Linear<sn::linear{.out = 10}>, sn::LogSoftmax>;
+
+/// The module-heavy network: a Module at the top, Modules in a Block, a
+/// Module holding a Block and a Concat whose first branch is a Module, an
+/// empty Module, a Module ending the network.
+using ModuleNet = sn::Network<sn::Input<3, 16, 16>,
+    ConvBnRelu<16>,
+    sn::Block<"C1", ResBlock<16>, SepConv<32>, sn::MaxPool2d<>>,
+    sn::Module<"Stage", sn::Block<"inner", ConvBnRelu<32>>, sn::Concat<SepConv<16>, sn::Sequential<>>>,
+    sn::Module<"Tap">,
+    Head>;
+
 static_assert(sn::output_shape<BranchyNet> == sn::shape{.c = 10, .flat = true});
+static_assert(sn::output_shape<ModuleNet> == sn::shape{.c = 10, .flat = true});
+static_assert(sn::layer<ModuleNet, 17>.in == sn::shape{48, 8, 8});  // Head's pooling, after Stage's Concat: 16 + 32
 static_assert(sn::layer<BranchyNet, 14>.in == sn::shape{20, 16, 16});  // after the Concat: 4 + 8 + 8
 static_assert(sn::output_shape<NestedNet> == sn::shape{.c = 10, .flat = true});
 

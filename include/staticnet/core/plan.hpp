@@ -27,9 +27,10 @@ struct plan_row {
   bool separable = false;      ///< a pointwise conv that completes a depthwise-separable pair
   /// A row of torchsummary's table for the network's PyTorch form (the module
   /// export_pytorch writes): every layer, except Flatten and LogSoftmax directly
-  /// in the Network, which its forward applies as functions (torch.flatten,
-  /// F.log_softmax); inside a Block (an nn.Sequential) or a branch they are
-  /// nn.Flatten / nn.LogSoftmax modules. Add / Concat merges are never rows.
+  /// in the Network or a Module, whose forward applies them as functions
+  /// (torch.flatten, F.log_softmax); inside a Block (an nn.Sequential) or a
+  /// branch they are nn.Flatten / nn.LogSoftmax modules; and the end of every
+  /// Module (its row comes after its layers'). Add / Concat merges are never rows.
   bool torch_row = false;
 
   [[nodiscard]] constexpr bool is_layer() const noexcept { return number > 0; }
@@ -89,10 +90,11 @@ constexpr plan<N> make_plan(shape input, const std::array<op_desc, N>& ops) noex
   int depth = 0;
   std::array<int, max_depth> block_stack{};
   int block_depth = 0;
+  int module_depth = 0;
   // Containers enclosing the current op, innermost last: true for one whose
-  // PyTorch form has a forward of its own (the Network), false for an
-  // nn.Sequential (a Block, a branch).
-  std::array<bool, 2 * max_depth + 2> chain{};
+  // PyTorch form has a forward of its own (the Network, a Module), false for
+  // an nn.Sequential (a Block, a branch).
+  std::array<bool, 3 * max_depth + 2> chain{};
   int containers = 0;
   chain[containers++] = true;
 
@@ -133,7 +135,17 @@ constexpr plan<N> make_plan(shape input, const std::array<op_desc, N>& ops) noex
     r.depth = depth;
     r.block = block_depth > 0 ? block_stack[block_depth - 1] : -1;
     const op_kind k = ops[i].kind;
-    if (k == op_kind::block_begin) {
+    if (k == op_kind::block_begin && ops[i].module) {
+      if (module_depth == max_depth) { fail(i, error::nesting_too_deep); break; }
+      ++module_depth;
+      chain[containers++] = true;
+      last_compute = -1;
+    } else if (k == op_kind::block_end && ops[i].module) {
+      if (module_depth > 0) --module_depth;
+      if (containers > 1) --containers;
+      r.torch_row = true;  // torchsummary's row of a custom module, after its layers'
+      last_compute = -1;
+    } else if (k == op_kind::block_begin) {
       if (block_depth == max_depth) { fail(i, error::nesting_too_deep); break; }
       block_info& b = pl.blocks[pl.n_blocks];
       b.name = ops[i].name;

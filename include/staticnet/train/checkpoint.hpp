@@ -119,8 +119,12 @@ template <network Net>
     const geometry& g = r.f.g;
     std::string line;
     switch (r.desc.kind) {
-      case op_kind::block_begin: line = "block " + std::string(r.desc.name.view()); break;
-      case op_kind::block_end: line = "end block"; break;
+      case op_kind::block_begin:
+        line = (r.desc.module ? "module " : "block ") + std::string(r.desc.name.view());
+        break;
+      case op_kind::block_end:
+        line = r.desc.module ? "end module " + std::string(r.desc.name.view()) : std::string("end block");
+        break;
       case op_kind::branch_begin: line = "branches " + std::to_string(r.desc.branches); break;
       case op_kind::branch_next: line = "next branch"; break;
       case op_kind::branch_end:

@@ -18,6 +18,7 @@
 // and loads it when it fits the model exactly, refusing it otherwise with
 // the missing, unexpected and mis-shaped names.
 #pragma once
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -179,6 +180,16 @@ struct writer {
         }
         return;
       }
+      case torch_node::kind::module: {
+        if (n.children.empty()) {
+          out << n.class_name << "()" << tail << "  # " << n.path << "\n";
+          return;
+        }
+        out << n.class_name << "(  # " << n.path << "\n";
+        steps(n, level + 1);
+        out << ind(level) << ")" << tail << "\n";
+        return;
+      }
       case torch_node::kind::add:
       case torch_node::kind::concat: {
         out << n.class_name << "(  # " << n.path << "\n";
@@ -216,6 +227,13 @@ inline void check_names(const torch_node& n) {
                                   "\" (two blocks of the same name?)");
     check_names(c);
   }
+}
+
+/// The Module classes, in order of first use.
+inline void collect_modules(const torch_node& n, std::vector<std::string>& out) {
+  if (n.k == torch_node::kind::module && std::find(out.begin(), out.end(), n.class_name) == out.end())
+    out.push_back(n.class_name);
+  for (const torch_node& c : n.children) collect_modules(c, out);
 }
 
 inline void collect_paths(const torch_node& n, std::vector<std::string>& out) {
@@ -416,8 +434,9 @@ def save_state_dict(model, path, metadata=None):
 /// uses, whose state_dict keys are staticnet's tensor names; and
 /// read_safetensors / write_safetensors, load_staticnet_checkpoint(model, path)
 /// and save_state_dict(model, path). The file needs only PyTorch (>= 1.10).
-/// Throws std::invalid_argument for a class name that is not a Python
-/// identifier (or shadows a name the file defines) and for block names
+/// Every Module<"Name", ...> is a class Name of its own (a Chain). Throws
+/// std::invalid_argument for a class name that is not a Python identifier
+/// (or shadows a name the file defines, or a Module's) and for block names
 /// PyTorch refuses (empty, with a '.', two alike in one container).
 template <network Net>
 void export_pytorch(std::ostream& os, const pytorch_export_options& options = {}) {
@@ -429,6 +448,13 @@ void export_pytorch(std::ostream& os, const pytorch_export_options& options = {}
   const std::span<const plan_row> rows(pl.rows);
   const torch_node tree = torch_module_tree(pl, options.class_name);
   pd::check_names(tree);
+  std::vector<std::string> modules;
+  pd::collect_modules(tree, modules);
+  for (const std::string& m : modules)
+    if (m == options.class_name || pd::reserved_names().count(m))
+      throw std::invalid_argument("staticnet: export_pytorch: the Module \"" + m + "\" has the name of " +
+                                  (m == options.class_name ? "the model's class (choose another class_name)"
+                                                           : "a name the exported file uses"));
   {  // the module paths are the checkpoint's names
     std::vector<std::string> paths;
     pd::collect_paths(tree, paths);
@@ -450,6 +476,9 @@ void export_pytorch(std::ostream& os, const pytorch_export_options& options = {}
      << "import json\nimport struct\nimport sys\nfrom collections import OrderedDict\n\n"
      << "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
      << pd::helpers << "\n\n";
+  for (const std::string& m : modules)
+    os << "class " << m << "(Chain):\n"
+       << "    \"\"\"staticnet's Module<\"" << m << "\", ...>: its steps, in order.\"\"\"\n\n\n";
   os << "class " << options.class_name << "(Chain):\n"
      << "    \"\"\"" << title << "\n\n"
      << "    Input " << shape_text(pl.input) << ", output " << shape_text(pl.output) << "; "
