@@ -191,7 +191,8 @@ void print_receptive_field(const plan<N>& pl, std::ostream& os) {
 /// export_pytorch writes): one row per module call but nn.Sequential's and the
 /// model's, numbered in that order; a row's "Param #" is the module's own
 /// weight and bias; sizes in MB of 2^20 bytes (4-byte floats): the input, 2 x
-/// the rows' outputs, the parameters and their sum.
+/// the rows' outputs, the parameters and their sum; then the empty line its
+/// print() adds, so that the two outputs diff equal.
 template <std::size_t N>
 void print_torchsummary(const plan<N>& pl, std::ostream& os) {
   using namespace detail;
@@ -229,13 +230,19 @@ void print_torchsummary(const plan<N>& pl, std::ostream& os) {
      << "Forward/backward pass size (MB): " << fixed2(output_mb) << '\n'
      << "Params size (MB): " << fixed2(params_mb) << '\n'
      << "Estimated Total Size (MB): " << fixed2(total_mb) << '\n'
-     << line << '\n';
+     << line << "\n\n";  // summary() prints its string, which ends in a newline, with print()
 }
 
 /// Options of print_torchinfo: torchinfo.summary's.
 struct torchinfo_options {
   std::string class_name = "Net";  ///< the model's class, the table's first row
   int depth = 3;                   ///< torchinfo's `depth`: rows nested deeper are not shown
+  /// The tree of a model that merges its branches in a forward (`x + self.body(x)`,
+  /// `torch.cat([self.a(x), self.b(x)], 1)`), as PyTorch code usually does: no
+  /// Add / Concat / Branches rows; a branch of one item is that item, a branch
+  /// of several an nn.Sequential. (The default is the PyTorch form export_pytorch
+  /// writes, whose Add / Concat modules keep the checkpoint's names.)
+  bool functional_merges = false;
 };
 
 namespace detail {
@@ -264,10 +271,21 @@ struct torchinfo_row {
   int index = 0;  ///< torchinfo's depth-idx: rank among the rows of its depth
 };
 
-inline void torchinfo_walk(const torch_node& n, int depth, std::vector<torchinfo_row>& out) {
+inline void torchinfo_walk(const torch_node& n, int depth, std::vector<torchinfo_row>& out, bool functional) {
   if (!n.is_module()) return;
+  if (functional && (n.k == torch_node::kind::add || n.k == torch_node::kind::concat)) {
+    for (const torch_node& branch : n.children.front().children) {
+      if (branch.children.size() == 1) {
+        torchinfo_walk(branch.children.front(), depth, out, functional);
+      } else if (!branch.children.empty()) {
+        out.push_back({&branch, depth, 0});
+        for (const torch_node& c : branch.children) torchinfo_walk(c, depth + 1, out, functional);
+      }
+    }
+    return;
+  }
   out.push_back({&n, depth, 0});
-  for (const torch_node& c : n.children) torchinfo_walk(c, depth + 1, out);
+  for (const torch_node& c : n.children) torchinfo_walk(c, depth + 1, out, functional);
 }
 
 }  // namespace detail
@@ -279,13 +297,14 @@ inline void torchinfo_walk(const torch_node& n, int depth, std::vector<torchinfo
 /// container above the last shown depth (options.depth), everything inside it
 /// at that depth; total mult-adds (facts.hpp's mult_adds); sizes in MB of
 /// 10^6 bytes: the input, 2 x the outputs of the leaf modules with
-/// parameters, the parameters and their sum.
+/// parameters, the parameters and their sum. options.functional_merges
+/// prints the tree of a model that merges in its forward instead.
 template <std::size_t N>
 void print_torchinfo(const plan<N>& pl, std::ostream& os, const torchinfo_options& options = {}) {
   using namespace detail;
   const torch_node tree = torch_module_tree(pl, options.class_name);
   std::vector<torchinfo_row> rows;
-  torchinfo_walk(tree, 0, rows);
+  torchinfo_walk(tree, 0, rows, options.functional_merges);
   std::vector<int> counters;
   auto label = [](const torchinfo_row& r) {
     return r.depth == 0 ? r.node->class_name

@@ -10,7 +10,11 @@ helpers (nn.Sequential subclasses holding Branches).
 Run with Debian's python3-torch (1.13):  /usr/bin/python3 tests/golden/generate_summaries.py
 The files are committed (tests/golden/data/summaries/<Class>.torchsummary.txt
 and .torchinfo.txt); tests/unit/test_torch_summaries.cpp compares staticnet's
-print_torchsummary / print_torchinfo with them. torchsummary and torchinfo
+print_torchsummary / print_torchinfo with them. Two models are also written as
+PyTorch code usually is (named attributes, merges in a forward: the
+tutorial's, and the module-heavy one): their torchsummary tables are the same,
+their torchinfo trees (<Class>.functional.torchinfo.txt) those
+print_torchinfo prints with {.functional_merges = true}. torchsummary and torchinfo
 are not installed: tests/golden/torch_summaries.py reproduces them
 (torchsummary 1.5.1, torchinfo 1.8.0, default settings).
 """
@@ -210,6 +214,107 @@ def modules():
         Head(nn.AdaptiveAvgPool2d(1), flatten, nn.Linear(48, 10), log_softmax))
 
 
+# ------------------------------------- as PyTorch code writes them: merges in forward --
+class ConvBnRelu(nn.Module):
+    """docs/tutorial.md's ConvBnRelu, as a PyTorch user writes it."""
+
+    def __init__(self, cin, cout, dilation=1):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, padding=dilation, dilation=dilation, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        return self.relu(self.bn(self.conv(x)))
+
+
+class ResBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.body = ConvBnRelu(c, c)
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+class TutorialNet(nn.Module):
+    """docs/tutorial.md's "From your PyTorch model" (TutorialNet in tests/support/torch_networks.hpp)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = ConvBnRelu(3, 32)
+        self.c1 = nn.Sequential(ResBlock(32), nn.MaxPool2d(2))
+        self.c2 = nn.Sequential(ConvBnRelu(32, 64, dilation=2), nn.MaxPool2d(2))
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(64, 10, 1))
+
+    def forward(self, x):
+        x = self.head(self.c2(self.c1(self.stem(x))))
+        return F.log_softmax(torch.flatten(x, 1), dim=1)
+
+
+def modules_user_style():
+    """ModuleNet as PyTorch code writes it: its Modules' merges in their forwards."""
+
+    class ConvBnRelu(nn.Module):
+        def __init__(self, cin, cout):
+            super().__init__()
+            self.conv, self.bn, self.relu = nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()
+
+        def forward(self, x):
+            return self.relu(self.bn(self.conv(x)))
+
+    class ResBlock(nn.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.body = nn.Sequential(ConvBnRelu(c, c), nn.Conv2d(c, c, 1))
+            self.relu = nn.ReLU()
+
+        def forward(self, x):
+            return self.relu(x + self.body(x))
+
+    class SepConv(nn.Module):
+        def __init__(self, cin, cout):
+            super().__init__()
+            self.dw, self.pw = nn.Conv2d(cin, cin, 3, padding=1, groups=cin, bias=False), nn.Conv2d(cin, cout, 1)
+
+        def forward(self, x):
+            return self.pw(self.dw(x))
+
+    class Stage(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = nn.Sequential(ConvBnRelu(32, 32))
+            self.sep = SepConv(32, 16)
+
+        def forward(self, x):
+            y = self.inner(x)
+            return torch.cat([self.sep(y), y], dim=1)
+
+    class Tap(nn.Module):
+        def forward(self, x):
+            return x
+
+    class Head(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.pool, self.fc = nn.AdaptiveAvgPool2d(1), nn.Linear(48, 10)
+
+        def forward(self, x):
+            return F.log_softmax(self.fc(torch.flatten(self.pool(x), 1)), dim=1)
+
+    class ModuleNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = ConvBnRelu(3, 16)
+            self.c1 = nn.Sequential(ResBlock(16), SepConv(16, 32), nn.MaxPool2d(2))
+            self.stage, self.tap, self.head = Stage(), Tap(), Head()
+
+        def forward(self, x):
+            return self.head(self.tap(self.stage(self.c1(self.stem(x)))))
+
+    return ModuleNet()
+
+
 # (the model, its input C x H x W, its parameter count as staticnet proves it)
 NETWORKS = [
     (lambda: s9("S9Reference", 2), (3, 32, 32), 198757),
@@ -221,6 +326,13 @@ NETWORKS = [
     (branchy, (3, 16, 16), 4992),
     (nested, (3, 12, 12), 883),
     (modules, (3, 16, 16), 14346),
+]
+# Models as PyTorch code writes them, whose torchsummary tables are those of
+# their PyTorch form and whose torchinfo trees print_torchinfo prints with
+# {.functional_merges = true}: <Class>.functional.torchinfo.txt.
+USER_STYLE = [
+    (TutorialNet, (3, 32, 32), 29418, None),
+    (modules_user_style, (3, 16, 16), 14346, "ModuleNet"),
 ]
 
 
@@ -239,6 +351,20 @@ def main():
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)
         print("%-20s %9d parameters: %s.{torchsummary,torchinfo}.txt" % (name, got, name))
+    for build, shape, params, same_as in USER_STYLE:
+        model = build()
+        name = type(model).__name__
+        assert sum(p.numel() for p in model.parameters()) == params, name
+        text = torch_summaries.torchsummary(model, shape)
+        if same_as:  # the same torchsummary table as its PyTorch form's
+            with open(os.path.join(OUT, same_as + ".torchsummary.txt"), encoding="utf-8") as f:
+                assert f.read() == text, name
+        else:
+            with open(os.path.join(OUT, name + ".torchsummary.txt"), "w", encoding="utf-8") as f:
+                f.write(text)
+        with open(os.path.join(OUT, name + ".functional.torchinfo.txt"), "w", encoding="utf-8") as f:
+            f.write(torch_summaries.torchinfo(model, (1,) + shape))
+        print("%-20s %9d parameters, as PyTorch code writes it: %s.functional.torchinfo.txt" % (name, params, name))
 
 
 if __name__ == "__main__":

@@ -43,7 +43,8 @@ import torch.nn as nn
 
 # ---------------------------------------------------------------- torchsummary --
 def torchsummary(model, input_size, batch_size=-1):
-    """The text torchsummary.summary(model, input_size) prints (1.5.1)."""
+    """The text torchsummary.summary(model, input_size) prints (1.5.1): its
+    table, then the empty line of print() after the table's last newline."""
     rows = OrderedDict()
     hooks = []
 
@@ -100,7 +101,7 @@ def torchsummary(model, input_size, batch_size=-1):
             "Params size (MB): %0.2f" % params_mb,
             "Estimated Total Size (MB): %0.2f" % total_mb,
             line]
-    return "\n".join(out) + "\n"
+    return "\n".join(out) + "\n\n"
 
 
 # ------------------------------------------------------------------- torchinfo --

@@ -6,7 +6,8 @@
 #     staticnet's outputs and summaries; it saves PyTorch state_dicts the other way;
 #  3. INTEROP read: staticnet loads them and gives PyTorch's outputs, and refuses mismatches;
 #  4. tools/checkpoint_to_pytorch.py with an exported module (--module);
-#  5. with PROGRAM (an assignment program), its --export-pytorch loads the same checkpoint.
+#  5. with PROGRAM (s7_groups), its --export-pytorch loads the same checkpoint, and its
+#     --torchsummary / --torchinfo print the tables check_interop.py checked.
 set -euo pipefail
 interop=$1
 python=$2
@@ -33,5 +34,8 @@ if [ -n "$program" ]; then
   echo "== $(basename "$program") --export-pytorch"
   "$program" --export-pytorch "$work/program_export.py"
   "$python" "$work/program_export.py" "$work/s7_groups.safetensors" | grep -E "^loaded|parameters$"
+  echo "== $(basename "$program") --torchsummary, --torchinfo"
+  "$program" --torchsummary | diff - "$work/s7_groups_torchsummary.txt"
+  "$program" --torchinfo | diff - "$work/s7_groups_torchinfo.txt"
 fi
 echo "pytorch.interop: OK"

@@ -68,7 +68,23 @@ using ModuleNet = sn::Network<sn::Input<3, 16, 16>,
     sn::Module<"Tap">,
     Head>;
 
+/// docs/tutorial.md's "From your PyTorch model": a PyTorch model of module
+/// classes (ConvBnRelu; ResBlock, x + body(x)) as a staticnet type.
+template <int Out, int Dil = 1>
+using TutorialConvBnRelu = sn::Module<"ConvBnRelu",
+    sn::Conv2d<sn::conv{.out = Out, .kernel = 3, .padding = Dil, .dilation = Dil, .bias = false}>, sn::BatchNorm2d,
+    sn::ReLU>;
+template <int C>
+using TutorialResBlock = sn::Module<"ResBlock", sn::Residual<TutorialConvBnRelu<C>>>;
+using TutorialNet = sn::Network<sn::Input<3, 32, 32>,
+    TutorialConvBnRelu<32>,
+    sn::Block<"c1", TutorialResBlock<32>, sn::MaxPool2d<>>,
+    sn::Block<"c2", TutorialConvBnRelu<64, 2>, sn::MaxPool2d<>>,
+    sn::Block<"head", sn::GlobalAvgPool, sn::Conv2d<sn::conv{.out = 10, .kernel = 1}>>,
+    sn::Flatten, sn::LogSoftmax>;
+
 static_assert(sn::output_shape<BranchyNet> == sn::shape{.c = 10, .flat = true});
+static_assert(sn::param_count<TutorialNet> == 29'418);
 static_assert(sn::output_shape<ModuleNet> == sn::shape{.c = 10, .flat = true});
 static_assert(sn::layer<ModuleNet, 17>.in == sn::shape{48, 8, 8});  // Head's pooling, after Stage's Concat: 16 + 32
 static_assert(sn::layer<BranchyNet, 14>.in == sn::shape{20, 16, 16});  // after the Concat: 4 + 8 + 8

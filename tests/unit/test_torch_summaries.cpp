@@ -120,6 +120,19 @@ TEST(TorchSummaries, ModuleNetwork) {
   EXPECT_NE(ts.str().find("             Head-27                   [-1, 10]               0\n"), std::string::npos);
 }
 
+// Models as PyTorch code writes them (named attributes, x + self.body(x) in a
+// forward): the same torchsummary table; torchinfo's tree is the one
+// print_torchinfo prints with {.functional_merges = true}.
+TEST(TorchSummaries, AsPyTorchCodeWritesThem) {
+  std::ostringstream ts, ti, mi;
+  print_torchsummary<torch_networks::TutorialNet>(ts);
+  print_torchinfo<torch_networks::TutorialNet>(ti, {.class_name = "TutorialNet", .functional_merges = true});
+  print_torchinfo<torch_networks::ModuleNet>(mi, {.class_name = "ModuleNet", .functional_merges = true});
+  EXPECT_EQ(ts.str(), golden("TutorialNet.torchsummary.txt"));
+  EXPECT_EQ(ti.str(), golden("TutorialNet.functional.torchinfo.txt"));
+  EXPECT_EQ(mi.str(), golden("ModuleNet.functional.torchinfo.txt"));
+}
+
 // The S7-dilated reference figures of the exercise (shared/spec/assignments.md):
 // 29 torchsummary rows, 0.01 / 9.19 / 0.26 / 9.46 MB; S9's torchinfo 198.48 M
 // mult-adds, 31.22 / 0.80 / 32.03 MB.
