@@ -5,7 +5,7 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PACKAGES=(cmake g++ make clang libclang-rt-14-dev libgtest-dev libbenchmark-dev libxtensor-dev libxsimd-dev
-          libboost-dev zlib1g-dev time libcairo2-dev pkg-config)
+          libboost-dev zlib1g-dev time libcairo2-dev pkg-config python3-torch)
 if [ "${STATICNET_WITH_DATA:-0}" = "1" ]; then PACKAGES+=(dataset-fashion-mnist); fi
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -3,6 +3,11 @@
 
 Usage (from the repository root; needs only PyTorch, e.g. Debian's python3-torch 1.13):
 
+  # any network: its module, written by export_pytorch (an assignment program's --export-pytorch)
+  ./build/examples/assignments/s7_groups --export-pytorch /tmp/s7_groups.py
+  /usr/bin/python3 tools/checkpoint_to_pytorch.py runs/s7_groups/best.safetensors --module /tmp/s7_groups.py
+
+  # the S7-dilated reference, built by tests/golden/generate.py (--arch)
   cmake -S . -B build -DSTATICNET_CUDA=OFF && cmake --build build --target export_check
   ./build/tools/export_check /tmp/ckpt
   /usr/bin/python3 tools/checkpoint_to_pytorch.py /tmp/ckpt/s7_dilated.safetensors \\
@@ -11,8 +16,10 @@ Usage (from the repository root; needs only PyTorch, e.g. Debian's python3-torch
 What it does:
   * reads the safetensors file by hand (json + struct + torch; no `safetensors`
     package needed), validating the header as the format requires;
-  * builds the PyTorch network with staticnet's names (--arch; s7_dilated is
-    tests/golden/generate.py's s7_dilated()), sets BatchNorm eps / momentum
+  * builds the PyTorch network with staticnet's names: the class of --module
+    FILE.py (a file export_pytorch wrote; --class NAME picks one when it has
+    several; its architecture fingerprint must be the checkpoint's), else
+    --arch (s7_dilated is tests/golden/generate.py's s7_dilated()); sets BatchNorm eps / momentum
     from the checkpoint's metadata, and loads the parameters and running
     statistics with load_state_dict(strict=False), requiring that the only
     missing keys are BatchNorm's num_batches_tracked and nothing is unexpected;
@@ -27,6 +34,7 @@ What it does:
 Exit status: 0 when everything matched, 1 on a mismatch, 2 on a bad file or usage.
 """
 import argparse
+import importlib.util
 import json
 import os
 import struct
@@ -117,6 +125,30 @@ def read_safetensors(path):
     return tensors, metadata
 
 
+def exported_network(path, class_name, fingerprint):
+    """An instance of the network class of a file export_pytorch wrote."""
+    spec = importlib.util.spec_from_file_location("staticnet_exported", path)
+    if spec is None:
+        raise BadFile("%s is not a Python file" % path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    classes = {name: c for name, c in vars(module).items()
+               if isinstance(c, type) and getattr(c, "staticnet_fingerprint", None)}
+    if class_name:
+        if class_name not in classes:
+            raise BadFile("%s has no network class %s (it has: %s)" % (path, class_name, ", ".join(sorted(classes))))
+        cls = classes[class_name]
+    elif len(classes) == 1:
+        cls = next(iter(classes.values()))
+    else:
+        raise BadFile("%s: pick one of its network classes with --class (%s)" % (path, ", ".join(sorted(classes)) or
+                                                                                "none"))
+    if fingerprint and cls.staticnet_fingerprint != fingerprint:
+        raise BadFile("%s's %s has the architecture fingerprint %s, the checkpoint %s"
+                      % (path, cls.__name__, cls.staticnet_fingerprint, fingerprint))
+    return cls()
+
+
 def build_optimizer(net, metadata, extras):
     """A torch.optim optimizer carrying the checkpoint's optimizer state, or None."""
     kind = metadata.get("optimizer.type")
@@ -161,7 +193,10 @@ def build_optimizer(net, metadata, extras):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("checkpoint", help="a staticnet checkpoint (.safetensors)")
-    ap.add_argument("--arch", default="s7_dilated", choices=sorted(ARCHITECTURES))
+    ap.add_argument("--module", metavar="FILE.py", help="a module file export_pytorch wrote (any network)")
+    ap.add_argument("--class", dest="class_name", metavar="NAME", help="the class of --module to build")
+    ap.add_argument("--arch", default="s7_dilated", choices=sorted(ARCHITECTURES),
+                    help="a built-in network, without --module")
     ap.add_argument("--check", metavar="IO", help="a safetensors file with 'input' and staticnet's 'output'")
     ap.add_argument("--tol", type=float, default=1e-4, help="largest accepted |difference| (default 1e-4)")
     ap.add_argument("--save", metavar="PT", help="write the PyTorch state (torch.save) here")
@@ -180,7 +215,15 @@ def main(argv=None):
         if key in metadata:
             print("  %s = %s" % (key, metadata[key]))
 
-    net = ARCHITECTURES[args.arch]()
+    if args.module:
+        try:
+            net = exported_network(args.module, args.class_name, metadata.get("staticnet.fingerprint"))
+        except (OSError, BadFile, SyntaxError, ImportError) as e:
+            print("error: %s" % e, file=sys.stderr)
+            return 2
+        args.arch = type(net).__name__
+    else:
+        net = ARCHITECTURES[args.arch]()
     eps = float(metadata.get("staticnet.bn_eps", "1e-5"))
     momentum = float(metadata.get("staticnet.bn_momentum", "0.1"))
     for m in net.modules():

@@ -6,11 +6,13 @@
 //                                    assignments::entry<Net>{"name", "title"}, ...);
 // The first entry is trained unless --network NAME picks another.
 #pragma once
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -39,6 +41,8 @@ enum class augmentation {
 
 struct options {
   bool summary = false;
+  bool torchsummary = false;
+  bool torchinfo = false;
   std::string network;
   fs::path data = "data/cifar-10-batches-bin";
   std::vector<fs::path> train_files, test_files;
@@ -53,6 +57,7 @@ struct options {
   bool resume = false;
   std::optional<fs::path> evaluate;
   std::optional<fs::path> augment_grid;
+  std::optional<fs::path> export_pytorch;
   int progress = -1;
   std::string device = "cpu";
 };
@@ -63,6 +68,8 @@ inline int max_batch_for(const std::string& device) { return device == "cuda" ? 
 inline void usage(std::string_view program, std::ostream& os) {
   os << "usage: " << program << " [options]\n"
      << "  --summary            print the model summary and receptive-field table, then exit\n"
+     << "  --torchsummary       print what torchsummary prints for the network's PyTorch module, then exit\n"
+     << "  --torchinfo          print what torchinfo prints for it (both: --network NAME, default the first)\n"
      << "  --network NAME       which of the program's networks to train (default: the first)\n"
      << "  --data DIR           CIFAR-10 binary directory (data_batch_1..5.bin, test_batch.bin);\n"
      << "                       without test_batch.bin the last data batch is held out for testing\n"
@@ -77,7 +84,9 @@ inline void usage(std::string_view program, std::ostream& os) {
      << "  --evaluate CKPT      evaluate a checkpoint on the test set and exit\n"
      << "  --device cpu|cuda    the engine (cpu; cuda needs a build with the CUDA engine and a GPU)\n"
      << "  --plain              plain progress lines instead of a progress bar\n"
-     << "  --augment-grid PNG   write a grid of 32 augmented training samples and exit\n";
+     << "  --augment-grid PNG   write a grid of 32 augmented training samples and exit\n"
+     << "  --export-pytorch PY  write the network's PyTorch module (--network NAME, default the first;\n"
+     << "                       its state_dict names are the checkpoints'), then exit\n";
 }
 
 /// Parses argv; returns the exit code to return now (0 for --help, 2 for a
@@ -119,6 +128,8 @@ inline std::optional<int> parse(int argc, char** argv, options& o) {
         usage(argv[0], std::cout);
         return 0;
       } else if (a == "--summary") o.summary = true;
+      else if (a == "--torchsummary") o.torchsummary = true;
+      else if (a == "--torchinfo") o.torchinfo = true;
       else if (a == "--network") o.network = value();
       else if (a == "--data") o.data = value();
       else if (a == "--train-files") o.train_files = split(value());
@@ -135,6 +146,7 @@ inline std::optional<int> parse(int argc, char** argv, options& o) {
       else if (a == "--evaluate") o.evaluate = fs::path(value());
       else if (a == "--plain") o.progress = 0;
       else if (a == "--augment-grid") o.augment_grid = fs::path(value());
+      else if (a == "--export-pytorch") o.export_pytorch = fs::path(value());
       else if (a == "--device") {
         o.device = value();
         if (o.device != "cpu" && o.device != "cuda") throw std::invalid_argument("'" + o.device + "' is not cpu or cuda");
@@ -310,6 +322,42 @@ void print_network(std::ostream& os, std::string_view title) {
   os << sn::activation_memory_line<Net>() << "\n";
 }
 
+/// "s7_dilated" -> "S7Dilated": the class name of a network's PyTorch module.
+inline std::string class_name_of(std::string_view name) {
+  std::string out;
+  bool upper = true;
+  for (const char c : name) {
+    if (c == '_' || c == '-') {
+      upper = true;
+      continue;
+    }
+    out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+    upper = false;
+  }
+  return out.empty() || std::isdigit(static_cast<unsigned char>(out[0])) ? "Net" + out : out;
+}
+
+/// Writes Net's PyTorch module (export_pytorch) to `path`.
+template <sn::network Net>
+int write_pytorch(const fs::path& path, std::string_view name, std::string_view title) {
+  std::ofstream f(path);
+  if (!f) throw std::runtime_error("cannot write " + path.string());
+  const std::string cls = class_name_of(name);
+  sn::export_pytorch<Net>(f, {.class_name = cls, .title = std::string(title)});
+  f.close();
+  if (!f) throw std::runtime_error("cannot write " + path.string());
+  std::cout << "wrote " << path.string() << " (class " << cls << ", " << sn::param_count<Net> << " parameters)\n";
+  return 0;
+}
+
+/// Prints torchsummary's and / or torchinfo's table of Net's PyTorch module.
+template <sn::network Net>
+int print_torch_tables(const options& o, std::string_view name) {
+  if (o.torchsummary) sn::print_torchsummary<Net>(std::cout);
+  if (o.torchinfo) sn::print_torchinfo<Net>(std::cout, {.class_name = class_name_of(name)});
+  return 0;
+}
+
 /// Runs an assignment program over its networks (see the file comment).
 template <sn::network... Nets>
 int run_programs(int argc, char** argv, augmentation kind, entry<Nets>... entries) {
@@ -326,7 +374,13 @@ int run_programs(int argc, char** argv, augmentation kind, entry<Nets>... entrie
   const std::string chosen = o.network.empty() ? std::string(names[0]) : o.network;
   try {
     int rc = -1;
-    ((rc < 0 && chosen == entries.name ? void(rc = train_network<Nets>(o, entries.name, kind)) : void()), ...);
+    if (o.export_pytorch)
+      ((rc < 0 && chosen == entries.name ? void(rc = write_pytorch<Nets>(*o.export_pytorch, entries.name, entries.title))
+                                         : void()), ...);
+    else if (o.torchsummary || o.torchinfo)
+      ((rc < 0 && chosen == entries.name ? void(rc = print_torch_tables<Nets>(o, entries.name)) : void()), ...);
+    else
+      ((rc < 0 && chosen == entries.name ? void(rc = train_network<Nets>(o, entries.name, kind)) : void()), ...);
     if (rc < 0) {
       std::cerr << argv[0] << ": no network named '" << chosen << "' (choose one of:";
       ((std::cerr << " " << entries.name), ...);

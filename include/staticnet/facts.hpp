@@ -127,7 +127,8 @@ struct memory_estimate {
   int rows = 0;                          ///< rows the tool would print
 };
 
-/// torchsummary: one row per module call; 2 x outputs x 4 B / 2^20.
+/// torchsummary: one row per module call of the network's PyTorch form
+/// (plan_row::torch_row: Module rows included); 2 x outputs x 4 B / 2^20.
 template <std::size_t N>
 constexpr memory_estimate torchsummary_memory(const plan<N>& pl) noexcept {
   memory_estimate m;
@@ -137,7 +138,7 @@ constexpr memory_estimate torchsummary_memory(const plan<N>& pl) noexcept {
   m.input_mb = static_cast<double>(pl.input.numel()) * 4.0 / mib;
   m.forward_backward_mb = 2.0 * static_cast<double>(m.activation_elements) * 4.0 / mib;
   m.params_mb = static_cast<double>(pl.params) * 4.0 / mib;
-  m.total_mb = m.input_mb + m.forward_backward_mb + m.params_mb;
+  m.total_mb = m.params_mb + m.forward_backward_mb + m.input_mb;  // torchsummary's order
   return m;
 }
 
@@ -150,7 +151,7 @@ constexpr memory_estimate torchinfo_memory(const plan<N>& pl) noexcept {
   m.input_mb = static_cast<double>(pl.input.numel()) * 4.0 / 1e6;
   m.forward_backward_mb = 2.0 * static_cast<double>(m.activation_elements) * 4.0 / 1e6;
   m.params_mb = static_cast<double>(pl.params) * 4.0 / 1e6;
-  m.total_mb = m.input_mb + m.forward_backward_mb + m.params_mb;
+  m.total_mb = static_cast<double>(4 * pl.input.numel() + 8 * m.activation_elements + 4 * pl.params) / 1e6;  // torchinfo's: bytes, then MB
   return m;
 }
 

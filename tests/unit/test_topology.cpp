@@ -1,9 +1,13 @@
 // Composition: Sequential flattening, named Blocks and their conv counts,
-// Add / Residual / Concat branches, and the layer-kind counts the rules use.
+// Add / Residual / Concat branches, Modules, and the layer-kind counts the rules use.
 #include <gtest/gtest.h>
 
+#include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
+
+#include <staticnet/engine/tensor_names.hpp>
 
 #include "networks.hpp"
 #include "test_support.hpp"
@@ -257,3 +261,56 @@ TEST(TopologyCounts, StridesPoolsDilations) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------- Module ----
+
+namespace module_test {
+template <int Out>
+using Unit = Module<"Unit", Conv2d<conv{.out = Out, .padding = 1, .bias = false}>, BatchNorm2d, ReLU>;
+using Net = Network<Input<3, 8, 8>, Unit<8>,
+                    Block<"C1", Unit<8>, Module<"Res", Residual<Unit<8>>>, Dw, Pw<16>>,
+                    Module<"Head", GlobalAvgPool, Flatten, Linear<linear{.out = 10}>, LogSoftmax>>;
+}  // namespace module_test
+
+TEST(TopologyModule, MarkersRowsAndNames) {
+  using module_test::Net;
+  // Modules leave block markers flagged .module; they are not Blocks.
+  static_assert(Net::plan.n_blocks == 1 && Net::plan.blocks[0].name.view() == "C1"sv);
+  static_assert(Net::plan.rows[0].desc.kind == op_kind::block_begin && Net::plan.rows[0].desc.module);
+  static_assert(Net::plan.rows[0].desc.name.view() == "Unit"sv);
+  static_assert(layer_count<Net> == 3 + 3 + 3 + 2 + 4);
+  static_assert(param_count<Net> == (216 + 16) + (576 + 16) * 2 + (72 + 128) + 170);
+  // The layers inside a Module count in the enclosing Block: C1's convs are its Units', the Res
+  // body's, and the separable pair (which a Module boundary would break, as a Block boundary does).
+  static_assert(Net::plan.blocks[0].convs == 4 && Net::plan.blocks[0].conv_layers == 3);
+  static_assert(separable_conv_count<Net> == 1);
+  // torchsummary rows: every Module's end; Flatten / LogSoftmax in a Module are functions.
+  int module_rows = 0, functional = 0;
+  for (const plan_row& r : Net::plan.rows) {
+    if (r.desc.kind == op_kind::block_end && r.desc.module) {
+      EXPECT_TRUE(r.torch_row);
+      EXPECT_FALSE(r.is_layer());
+      ++module_rows;
+    }
+    if (r.is_layer() && !r.torch_row) ++functional;
+  }
+  EXPECT_EQ(module_rows, 5);
+  EXPECT_EQ(functional, 2);
+  EXPECT_EQ(torchsummary_estimate<Net>.rows, layer_count<Net> - 2 + 5);
+  // A Module is named by its index in its container, its layers by theirs.
+  std::vector<std::string> names;
+  for (const tensor_spec& t : tensor_specs<Net>()) names.push_back(t.name);
+  ASSERT_GE(names.size(), 16u);
+  EXPECT_EQ(names[0], "0.0.weight");
+  EXPECT_EQ(names[1], "0.1.weight");
+  EXPECT_EQ(names[5], "C1.0.0.weight");
+  EXPECT_EQ(names[10], "C1.1.0.branches.1.0.0.weight");  // Res (C1.1) > Add (0) > branch 1 > Unit (0) > conv (0)
+  EXPECT_EQ(names.back(), "2.2.bias");                    // Head's Linear
+}
+
+TEST(TopologyModule, FlattenInABlockIsATorchsummaryRow) {
+  using InBlock = Network<Input<3, 4, 4>, Block<"O", GlobalAvgPool, Flatten, Linear<linear{.out = 2}>, LogSoftmax>>;
+  using InNetwork = Network<Input<3, 4, 4>, GlobalAvgPool, Flatten, Linear<linear{.out = 2}>, LogSoftmax>;
+  static_assert(torchsummary_estimate<InBlock>.rows == 4);    // nn.Flatten and nn.LogSoftmax in an nn.Sequential
+  static_assert(torchsummary_estimate<InNetwork>.rows == 2);  // torch.flatten and F.log_softmax in the forward
+}

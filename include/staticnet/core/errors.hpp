@@ -33,6 +33,7 @@ enum class error : int {
   empty_network,      ///< no layer after the input
   not_a_layer,        ///< a type in the layer list that is not a layer
   block_name,         ///< Block<"", ...>
+  module_name,        ///< Module<"...", ...> whose name is not a Python identifier of 1..23 characters
   branch_count,       ///< Add / Concat with fewer than two branches
 };
 
@@ -111,6 +112,9 @@ struct invalid_layer {
                 "Conv2d<conv{...}>, or Sequential / Block / Add / Concat; the note names it as "
                 "not_a_layer<T>)");
   static_assert(E != error::block_name, "staticnet [E_BLOCK_NAME]: a Block needs a non-empty name");
+  static_assert(E != error::module_name,
+                "staticnet [E_MODULE_NAME]: a Module's name is its PyTorch class name: a Python identifier "
+                "(letters, digits and '_', not starting with a digit) of at most 23 characters");
   static_assert(E != error::branch_count,
                 "staticnet [E_BRANCH_COUNT]: Add and Concat need at least two branches (the note names it "
                 "as too_few_branches<Add<...>>; Residual<...> is x + f(x))");

@@ -48,7 +48,8 @@ struct op_desc {
   pad zp{};                 ///< ZeroPad2d's padding (kind == zero_pad)
   merge_kind merge = merge_kind::add;
   int branches = 0;         ///< branch_begin / branch_end
-  short_name name{};        ///< block name (block_begin)
+  short_name name{};        ///< block name (block_begin); module name (block_begin / block_end of a Module)
+  bool module = false;      ///< block_begin / block_end of a Module (a named nn.Module class), not of a Block
   /// An error found in the network's types (a non-layer, an empty block name,
   /// a merge of fewer than two branches); make_plan reports it at this op.
   error err = error::none;

@@ -25,8 +25,12 @@ struct plan_row {
   int rf_h = 1, rf_w = 1;      ///< receptive field after this op
   int jump_h = 1, jump_w = 1;  ///< jump (product of strides) after this op
   bool separable = false;      ///< a pointwise conv that completes a depthwise-separable pair
-  /// Counted by torchsummary: a module call in the usual PyTorch form
-  /// (Flatten / LogSoftmax / add / cat are usually x.view / F.log_softmax / + / torch.cat).
+  /// A row of torchsummary's table for the network's PyTorch form (the module
+  /// export_pytorch writes): every layer, except Flatten and LogSoftmax directly
+  /// in the Network or a Module, whose forward applies them as functions
+  /// (torch.flatten, F.log_softmax); inside a Block (an nn.Sequential) or a
+  /// branch they are nn.Flatten / nn.LogSoftmax modules; and the end of every
+  /// Module (its row comes after its layers'). Add / Concat merges are never rows.
   bool torch_row = false;
 
   [[nodiscard]] constexpr bool is_layer() const noexcept { return number > 0; }
@@ -95,6 +99,13 @@ constexpr plan<N> make_plan(shape input, const std::array<op_desc, N>& ops) noex
   int depth = 0;
   std::array<int, max_depth> block_stack{};
   int block_depth = 0;
+  int module_depth = 0;
+  // Containers enclosing the current op, innermost last: true for one whose
+  // PyTorch form has a forward of its own (the Network, a Module), false for
+  // an nn.Sequential (a Block, a branch).
+  std::array<bool, 3 * max_depth + 2> chain{};
+  int containers = 0;
+  chain[containers++] = true;
 
   shape cur = input;
   int rf_h = 1, rf_w = 1, jh = 1, jw = 1;
@@ -148,7 +159,18 @@ constexpr plan<N> make_plan(shape input, const std::array<op_desc, N>& ops) noex
     r.depth = depth;
     r.block = block_depth > 0 ? block_stack[block_depth - 1] : -1;
     const op_kind k = ops[i].kind;
-    if (k == op_kind::block_begin) {
+    if (k == op_kind::block_begin && ops[i].module) {
+      if (ops[i].err != error::none) fail(i, ops[i].err, cur);
+      if (module_depth == max_depth) { fail(i, error::nesting_too_deep, cur); break; }
+      ++module_depth;
+      chain[containers++] = true;
+      last_compute = -1;
+    } else if (k == op_kind::block_end && ops[i].module) {
+      if (module_depth > 0) --module_depth;
+      if (containers > 1) --containers;
+      r.torch_row = true;  // torchsummary's row of a custom module, after its layers'
+      last_compute = -1;
+    } else if (k == op_kind::block_begin) {
       if (ops[i].err != error::none) fail(i, ops[i].err, cur);
       if (block_depth == max_depth) { fail(i, error::nesting_too_deep, cur); break; }
       block_info& b = pl.blocks[pl.n_blocks];
@@ -156,9 +178,11 @@ constexpr plan<N> make_plan(shape input, const std::array<op_desc, N>& ops) noex
       b.parent = r.block;
       b.first = static_cast<int>(i);
       block_stack[block_depth++] = pl.n_blocks++;
+      chain[containers++] = false;
       last_compute = -1;  // a depthwise-separable pair does not span blocks
     } else if (k == op_kind::block_end) {
       if (block_depth > 0) pl.blocks[block_stack[--block_depth]].last = static_cast<int>(i);
+      if (containers > 1) --containers;
       last_compute = -1;
     } else if (k == op_kind::branch_begin) {
       if (depth == max_depth) { fail(i, error::nesting_too_deep, cur); break; }
@@ -167,6 +191,7 @@ constexpr plan<N> make_plan(shape input, const std::array<op_desc, N>& ops) noex
       frames[depth].rf_h = rf_h, frames[depth].rf_w = rf_w, frames[depth].jump_h = jh, frames[depth].jump_w = jw;
       frames[depth].merge = ops[i].merge;
       ++depth;
+      chain[containers++] = false;
       last_compute = -1;
     } else if (k == op_kind::branch_next) {
       branch_frame& fr = frames[depth - 1];
@@ -180,6 +205,7 @@ constexpr plan<N> make_plan(shape input, const std::array<op_desc, N>& ops) noex
       cur = fr.acc;
       rf_h = fr.acc_rf_h, rf_w = fr.acc_rf_w, jh = fr.acc_jump_h, jw = fr.acc_jump_w;
       --depth;
+      if (containers > 1) --containers;
       r.depth = depth;
       last_compute = -1;
       for (int b = 0; b < block_depth; ++b) ++pl.blocks[block_stack[b]].branch_groups;
@@ -202,7 +228,7 @@ constexpr plan<N> make_plan(shape input, const std::array<op_desc, N>& ops) noex
       pl.buffers += r.f.buffers;
       pl.macs += r.f.macs;
       pl.mult_adds += r.f.mult_adds;
-      r.torch_row = k != op_kind::flatten && k != op_kind::log_softmax;
+      r.torch_row = !((k == op_kind::flatten || k == op_kind::log_softmax) && chain[containers - 1]);
       if (k == op_kind::conv) {
         if (r.f.pointwise && last_compute >= 0 && pl.rows[last_compute].f.depthwise) r.separable = true;
         for (int b = 0; b < block_depth; ++b) {

@@ -1,4 +1,4 @@
-// staticnet/core/topology.hpp: composing layers — Sequential, Block, Add, Concat, Residual.
+// staticnet/core/topology.hpp: composing layers — Sequential, Block, Module, Add, Concat, Residual.
 //
 // Every composite is flattened into one flat list of ops; blocks and branches
 // become marker ops, so the network stays a flat type list end to end.
@@ -64,6 +64,26 @@ struct block_begin_op {
 struct block_end_op {
   static constexpr op_desc desc{.kind = op_kind::block_end};
 };
+/// A Python identifier of at most short_name::capacity characters (a Module's class name).
+constexpr bool module_name_ok(std::string_view s) noexcept {
+  if (s.empty() || s.size() > short_name::capacity) return false;
+  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (!letter(s[0])) return false;
+  for (const char c : s)
+    if (!letter(c) && !(c >= '0' && c <= '9')) return false;
+  return true;
+}
+
+template <fixed_string Name>
+struct module_begin_op {
+  static constexpr op_desc desc{.kind = op_kind::block_begin, .name = short_name(Name.view()), .module = true,
+                                .err = module_name_ok(Name.view()) ? error::none : error::module_name};
+};
+template <fixed_string Name>
+struct module_end_op {
+  static constexpr op_desc desc{.kind = op_kind::block_end, .name = short_name(Name.view()), .module = true};
+};
+
 template <merge_kind M, int N>
 struct branch_begin_op {
   static constexpr op_desc desc{.kind = op_kind::branch_begin, .merge = M, .branches = N};
@@ -103,6 +123,20 @@ struct Block {
   // An empty name is reported by the plan (E_BLOCK_NAME), as every error is.
   using staticnet_ops = concat_t<type_list<detail::block_begin_op<Name>>, detail::flatten_one_t<Layers>...,
                                  type_list<detail::block_end_op>>;
+};
+
+/// A named module: what a PyTorch model writes as a class of its own
+/// (`class ConvBlock(nn.Module)`), here the layers applied in order. Its
+/// parameters are named by its index in its container, its layers by theirs
+/// within it ("2.0.weight"); torchsummary prints a row for it after its
+/// layers' (its output shape, 0 parameters of its own), torchinfo a container
+/// row before them. Not a Block: the block rules do not see it, its layers
+/// count in the enclosing Block. `Name` is its Python class name.
+template <fixed_string Name, class... Layers>
+struct Module {
+  // A name that is not a Python identifier is reported by the plan (E_MODULE_NAME), as every error is.
+  using staticnet_ops = concat_t<type_list<detail::module_begin_op<Name>>, detail::flatten_one_t<Layers>...,
+                                 type_list<detail::module_end_op<Name>>>;
 };
 
 /// Parallel branches fed the same input, merged by element-wise addition.

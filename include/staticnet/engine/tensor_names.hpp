@@ -7,8 +7,9 @@
 //     std::cout << t.name << " " << t.numel << "\n";   // "C1.0.weight 864", ...
 //
 // Names follow PyTorch's module paths: a Block is a named container, a layer
-// its index within it, Add / Concat an indexed item holding "branches.<b>"
-// ("C1.0.weight", "C2.3.branches.1.0.bias", "O.1.running_var").
+// its index within it, a Module an indexed item holding its layers, Add /
+// Concat an indexed item holding "branches.<b>" ("C1.0.weight",
+// "C2.3.branches.1.0.bias", "O.1.running_var", "C1.2.0.weight").
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -56,7 +57,9 @@ struct named_tensor {
     level& top = stack.back();
     switch (r.desc.kind) {
       case op_kind::block_begin: {
-        std::string prefix = top.prefix + std::string(r.desc.name.view()) + ".";
+        // A Block is named by its name, a Module (one class, many instances) by its index.
+        std::string prefix =
+            top.prefix + (r.desc.module ? std::to_string(top.counter) : std::string(r.desc.name.view())) + ".";
         ++top.counter;
         stack.push_back({prefix, 0, 0});
         break;

@@ -119,8 +119,12 @@ template <network Net>
     const geometry& g = r.f.g;
     std::string line;
     switch (r.desc.kind) {
-      case op_kind::block_begin: line = "block " + std::string(r.desc.name.view()); break;
-      case op_kind::block_end: line = "end block"; break;
+      case op_kind::block_begin:
+        line = (r.desc.module ? "module " : "block ") + std::string(r.desc.name.view());
+        break;
+      case op_kind::block_end:
+        line = r.desc.module ? "end module " + std::string(r.desc.name.view()) : std::string("end block");
+        break;
       case op_kind::branch_begin: line = "branches " + std::to_string(r.desc.branches); break;
       case op_kind::branch_next: line = "next branch"; break;
       case op_kind::branch_end:
@@ -304,22 +308,29 @@ void save_checkpoint(const std::filesystem::path& path, M& model, const checkpoi
   safetensors::write(path, views, meta);
 }
 
-/// Loads a checkpoint into the model. Everything is read and checked before
-/// the model is touched, so a failed load leaves it unchanged: every model
-/// tensor must be present with its shape and dtype F32, the checkpoint may
-/// hold no other tensors than the extras it lists in "staticnet.extra_tensors"
-/// (and PyTorch's BatchNorm "num_batches_tracked", ignored), and its
-/// architecture fingerprint, when present, must equal the model's. A mismatch
-/// throws std::runtime_error listing the missing names, the unexpected names
-/// and the shape mismatches ("C2.3.weight: checkpoint [64, 32, 1, 1], model
-/// [64, 64, 1, 1]"). Also restores bn_momentum, bn_eps and the dropout state
-/// when the checkpoint has them. Returns the metadata and the extra tensors.
+namespace checkpoint_detail {
+
+/// The prefix every missing name carries among the unexpected ones (a wrapped
+/// model's state_dict: "module." of nn.DataParallel), or "" when there is none.
+inline std::string common_prefix_hint(const std::vector<std::string>& missing,
+                                      const std::vector<std::string>& unexpected) {
+  if (missing.empty() || unexpected.empty()) return "";
+  const std::set<std::string_view> extra(unexpected.begin(), unexpected.end());
+  for (const std::string& u : unexpected) {
+    if (u.size() <= missing.front().size() || !std::string_view(u).ends_with(missing.front())) continue;
+    const std::string prefix = u.substr(0, u.size() - missing.front().size());
+    if (std::all_of(missing.begin(), missing.end(),
+                    [&](const std::string& m) { return extra.count(prefix + m) > 0; }))
+      return prefix;
+  }
+  return "";
+}
+
+/// load_checkpoint on a file already read; `label` names it in messages.
 template <engine M>
-checkpoint_info load_checkpoint(const std::filesystem::path& path, M& model, const load_options& options = {}) {
+checkpoint_info load_file(safetensors::file f, const std::string& label, M& model, const load_options& options) {
   using Net = typename M::network_type;
   namespace cd = checkpoint_detail;
-  const std::string label = "checkpoint '" + path.string() + "'";
-  safetensors::file f = safetensors::detail::read_file(path, label);
 
   // Every tensor by name (one index for all the look-ups below: a file may
   // hold tens of thousands of tensors).
@@ -385,7 +396,7 @@ checkpoint_info load_checkpoint(const std::filesystem::path& path, M& model, con
   const auto fp_it = f.metadata.find(cd::key_fingerprint);
   const std::string file_fp = fp_it == f.metadata.end() ? "" : fp_it->second;
   if (!missing.empty() || !unexpected.empty() || !mismatched.empty()) {
-    std::string msg = "staticnet: " + label + " does not match the model (a checkpoint of another architecture?):";
+    std::string msg = "staticnet: " + label + " does not match the model (saved from another architecture?):";
     if (!missing.empty())
       msg += "\n  missing from the checkpoint (" + std::to_string(missing.size()) + "): " + cd::list_text(missing);
     if (!unexpected.empty())
@@ -396,6 +407,9 @@ checkpoint_info load_checkpoint(const std::filesystem::path& path, M& model, con
       for (std::size_t i = 0; i < mismatched.size() && i < 40; ++i) msg += "\n    " + mismatched[i];
       if (mismatched.size() > 40) msg += "\n    ... (" + std::to_string(mismatched.size() - 40) + " more)";
     }
+    if (const std::string prefix = cd::common_prefix_hint(missing, unexpected); !prefix.empty())
+      msg += "\n  every missing name is in the file with the prefix \"" + prefix +
+             "\" (a wrapped model's state_dict, e.g. nn.DataParallel's \"module.\": save the inner module's)";
     if (!file_fp.empty() && file_fp != model_fp)
       msg += "\n  architecture fingerprints: checkpoint " + file_fp + ", model " + model_fp;
     throw std::runtime_error(msg);
@@ -479,6 +493,24 @@ checkpoint_info load_checkpoint(const std::filesystem::path& path, M& model, con
   for (auto& t : f.tensors)
     if (extra_names.count(t.name)) info.extras.push_back(std::move(t));
   return info;
+}
+
+}  // namespace checkpoint_detail
+
+/// Loads a checkpoint into the model. Everything is read and checked before
+/// the model is touched, so a failed load leaves it unchanged: every model
+/// tensor must be present with its shape and dtype F32, the checkpoint may
+/// hold no other tensors than the extras it lists in "staticnet.extra_tensors"
+/// (and PyTorch's BatchNorm "num_batches_tracked", ignored), and its
+/// architecture fingerprint, when present, must equal the model's. A mismatch
+/// throws std::runtime_error listing the missing names, the unexpected names
+/// and the shape mismatches ("C2.3.weight: checkpoint [64, 32, 1, 1], model
+/// [64, 64, 1, 1]"). Also restores bn_momentum, bn_eps and the dropout state
+/// when the checkpoint has them. Returns the metadata and the extra tensors.
+template <engine M>
+checkpoint_info load_checkpoint(const std::filesystem::path& path, M& model, const load_options& options = {}) {
+  const std::string label = "checkpoint '" + path.string() + "'";
+  return checkpoint_detail::load_file(safetensors::detail::read_file(path, label), label, model, options);
 }
 
 }  // namespace staticnet
