@@ -197,15 +197,11 @@ class Model {
   }
   [[nodiscard]] static std::vector<std::string> layer_names() { return staticnet::layer_names<Net>(); }
 
-  /// Device -> host mirrors (parameters, gradients, buffers and the optimizer
-  /// state of every optimizer that stepped this model). Synchronises.
+  /// Device -> host mirrors (parameters, gradients, buffers). Synchronises.
+  /// (An optimizer's state comes back with optimizer_to_host.)
   void sync_to_host() {
     check(cudaMemcpyAsync(host_state_.data(), state_.get(), state_.bytes(), cudaMemcpyDeviceToHost, stream_.get()),
           "downloading the parameters");
-    for (auto& o : opt_state_)
-      for (auto& b : o.buffers)
-        check(cudaMemcpyAsync(b.host.data(), b.device.get(), b.device.bytes(), cudaMemcpyDeviceToHost, stream_.get()),
-              "downloading the optimizer state");
     stream_.synchronize("synchronising after the download of the parameters");
   }
   /// Host mirrors -> device (after the host wrote parameters or buffers).
@@ -217,22 +213,12 @@ class Model {
   /// An optimizer's host state -> its device copy (restore_optimizer_state calls it).
   template <class Optimizer>
   void optimizer_from_host(Optimizer& opt) {
-    if (opt_state* s = find_opt(&opt)) {
-      for (auto& b : s->buffers)
-        check(cudaMemcpyAsync(b.device.get(), b.host.data(), b.device.bytes(), cudaMemcpyHostToDevice, stream_.get()),
-              "uploading the optimizer state");
-      stream_.synchronize("synchronising after the upload of the optimizer state");
-    }
+    if (opt_state* s = find_opt(&opt)) copy_optimizer_state(*s, cudaMemcpyHostToDevice);
   }
   /// An optimizer's device state -> its host buffers (add_optimizer_state calls it).
   template <class Optimizer>
   void optimizer_to_host(Optimizer& opt) {
-    if (opt_state* s = find_opt(&opt)) {
-      for (auto& b : s->buffers)
-        check(cudaMemcpyAsync(b.host.data(), b.device.get(), b.device.bytes(), cudaMemcpyDeviceToHost, stream_.get()),
-              "downloading the optimizer state");
-      stream_.synchronize("synchronising after the download of the optimizer state");
-    }
+    if (opt_state* s = find_opt(&opt)) copy_optimizer_state(*s, cudaMemcpyDeviceToHost);
   }
 
   /// Device pointers (for tests and custom kernels).
@@ -567,7 +553,7 @@ class Model {
 
   // ------------------------------------------------------- per step --
   void prepare_scalars(int n) {
-    plans_for(n);
+    current_plans_ = &plans_for(n);  // the convs of this run look their plans up here
     step_scalars& s = *host_scalars_.get();
     const std::uint64_t step_seed = dropout_seed_ ^ (0x9E3779B97F4A7C15ull * (training_ ? ++steps_ : steps_));
     for (std::size_t i = 0; i < op_count; ++i) s.dropout_seed[i] = step_seed ^ (0xD1B54A32D192ED03ull * (i + 1));
@@ -604,6 +590,14 @@ class Model {
       if (o.key == opt && o.type == &type_tag<Optimizer>) return &o;
     return nullptr;
   }
+  void copy_optimizer_state(opt_state& s, cudaMemcpyKind kind) {
+    const bool up = kind == cudaMemcpyHostToDevice;
+    for (auto& b : s.buffers)
+      check(up ? cudaMemcpyAsync(b.device.get(), b.host.data(), b.device.bytes(), kind, stream_.get())
+               : cudaMemcpyAsync(b.host.data(), b.device.get(), b.device.bytes(), kind, stream_.get()),
+            up ? "uploading the optimizer state" : "downloading the optimizer state");
+    stream_.synchronize("synchronising after copying the optimizer state");
+  }
   template <class Optimizer>
   opt_state& attach(Optimizer& opt) {
     if (opt_state* s = find_opt(&opt)) return *s;
@@ -614,10 +608,7 @@ class Model {
       if (host.size() != static_cast<std::size_t>(exec.params))
         throw std::invalid_argument("staticnet: cuda::Model: the optimizer was made for " + std::to_string(host.size()) +
                                     " parameters, the model has " + std::to_string(exec.params));
-      opt_buffer b{host, device_buffer<float>(host.size(), "optimizer state")};
-      check(cudaMemcpyAsync(b.device.get(), host.data(), host.size_bytes(), cudaMemcpyHostToDevice, stream_.get()),
-            "uploading the optimizer state");
-      s.buffers.push_back(std::move(b));
+      s.buffers.push_back({host, device_buffer<float>(host.size(), "optimizer state")});
     };
     if constexpr (requires { opt.momentum_buffer(); }) {
       add(opt.momentum_buffer());
@@ -626,7 +617,7 @@ class Model {
       add(opt.exp_avg_sq());
       if (!opt.max_exp_avg_sq().empty()) add(opt.max_exp_avg_sq());
     }
-    stream_.synchronize("uploading the optimizer state");
+    copy_optimizer_state(s, cudaMemcpyHostToDevice);
     opt_state_.push_back(std::move(s));
     return opt_state_.back();
   }
@@ -705,7 +696,7 @@ class Model {
         if (depthwise(i)) {
           kernel::depthwise_forward(s, g, n, x, p, bias, y, relu_next);
         } else {
-          conv_plans& cp = plans_for(n)[i];
+          conv_plans& cp = (*current_plans_)[i];
           run_plan(cp.forward, cp.bound[0], x, p, y);
           if (bias || relu_next) kernel::bias_relu(s, n, r.out.c, static_cast<int>(r.out.positions()), y, bias, relu_next);
         }
@@ -891,7 +882,7 @@ class Model {
           if (dx) kernel::depthwise_backward_data(s, g, n, dy, p, dx);
           kernel::depthwise_backward_filter(s, g, n, x, dy, gp, dbias, scratch_.get());
         } else {
-          conv_plans& cp = plans_for(n)[i];
+          conv_plans& cp = (*current_plans_)[i];
           if (dx) run_plan(cp.backward_data, cp.bound[1], dx, p, dy);
           run_plan(cp.backward_filter, cp.bound[2], x, gp, dy);
           if (dbias) kernel::bias_backward(s, n, r.out.c, static_cast<int>(r.out.positions()), dy, dbias);
@@ -1004,6 +995,7 @@ class Model {
   pinned_buffer<std::int32_t> host_targets_;
   pinned_buffer<step_scalars> host_scalars_;
   std::map<int, std::vector<conv_plans>> plans_;
+  std::vector<conv_plans>* current_plans_ = nullptr;  // plans_[batch of the current run] (std::map nodes are stable)
   std::vector<opt_state> opt_state_;
   std::vector<std::pair<graph_key, graph>> graphs_;  // captured steps, by key
   std::vector<graph_key> warmed_;                    // keys that ran eagerly once
