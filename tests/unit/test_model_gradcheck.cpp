@@ -218,6 +218,23 @@ using FullWindowHead = sn::Network<sn::Input<3, 6, 6>, sn::Conv2d<conv{.out = 4,
 using GapHead = sn::Network<sn::Input<3, 6, 6>, sn::Conv2d<conv{.out = 4, .kernel = 3, .padding = 1}>,
                             sn::AdaptiveAvgPool2d<1>, sn::Conv2d<conv{.out = 5, .kernel = 1}>, sn::Flatten>;
 
+// Winograd convs (forced: the automatic choice leaves such thin layers
+// direct; their kernels are checked against a double-precision conv in
+// test_conv_winograd): F(4x4) feeding a BatchNorm, F(2x2) dilated and feeding a BatchNorm,
+// F(4x4) with padding 2 and bias; the same network on the direct path
+// (gradient-checked above through the same layers) gives the same outputs
+// and gradients.
+template <sn::conv_algo F4, sn::conv_algo F2>
+using WinogradOr = sn::Network<sn::Input<3, 11, 10>,
+    sn::Conv2d<conv{.out = 6, .kernel = 3, .padding = 1, .algo = F4}>, sn::BatchNorm2d, sn::ReLU,
+    sn::Conv2d<conv{.out = 5, .kernel = 3, .padding = 2, .dilation = 2, .algo = F2}>, sn::BatchNorm2d, sn::ReLU,
+    sn::Conv2d<conv{.out = 4, .kernel = 3, .padding = 2, .algo = F4}>,
+    sn::GlobalAvgPool, sn::Flatten>;
+using WinogradNet = WinogradOr<sn::conv_algo::winograd_f4, sn::conv_algo::winograd_f2>;
+using DirectNet = WinogradOr<sn::conv_algo::direct, sn::conv_algo::direct>;
+static_assert(sn::layer<WinogradNet, 1>.f.winograd == 4 && sn::layer<WinogradNet, 4>.f.winograd == 2 &&
+              sn::layer<WinogradNet, 7>.f.winograd_data == 4 && sn::layer<DirectNet, 1>.f.winograd == 0);
+
 // Identity aliases its input's buffer (as Flatten does): no activation of its own.
 static_assert(sn::make_exec_plan(WithIdentity::plan).act_per_image ==
               sn::make_exec_plan(WithoutIdentity::plan).act_per_image);
@@ -230,6 +247,7 @@ TEST(ModelPadding, IdentityChangesNothing) { expect_same_function<WithIdentity, 
 TEST(ModelPadding, FullWindowAvgPoolIsGlobalAvgPool) { expect_same_function<FullWindowHead, GapHead>(7); }
 
 TEST(ModelGradcheck, PlainChainOfEveryLayerKind) { gradcheck<Plain>(1); }
+TEST(ModelWinograd, SameFunctionAsTheDirectPath) { expect_same_function<WinogradNet, DirectNet>(9); }
 TEST(ModelGradcheck, FusedReluNeighboursMatchUnfusedLayers) {
   // Outputs, every parameter gradient, the input gradient and the running
   // statistics of the fused model equal those of the unfused one (same

@@ -27,6 +27,7 @@ enum class error : int {
   add_shape_mismatch,
   concat_spatial_mismatch,
   nesting_too_deep,
+  winograd_ineligible,
   // found in the network's types, before any shape is inferred
   network_input,      ///< the first argument of Network is not Input<C, H, W>
   input_nonpositive,  ///< Input<C, H, W> with C, H or W <= 0
@@ -99,6 +100,9 @@ struct invalid_layer {
                 "staticnet [E_CONCAT_SHAPE]: Concat: the branches produce different spatial sizes "
                 "(or mix flat and C x H x W outputs; the note shows them: "
                 "Concat<branch<1>::gives<...>, branch<I>::gives<...>>)");
+  static_assert(E != error::winograd_ineligible,
+                "staticnet [E_WINOGRAD]: Conv2d: .algo = winograd_f2 / winograd_f4 needs a 3x3 kernel, "
+                "stride 1, groups 1 and padding <= 2 x dilation; use conv_algo::automatic or direct");
   static_assert(E != error::nesting_too_deep,
                 "staticnet [E_NESTING]: branches or blocks are nested more than 32 levels deep");
   static_assert(E != error::network_input,

@@ -8,6 +8,7 @@
 #include "op.hpp"
 #include "shape.hpp"
 #include "errors.hpp"
+#include "winograd.hpp"
 
 namespace staticnet {
 
@@ -35,6 +36,10 @@ struct layer_facts {
   bool depthwise = false;
   bool pointwise = false;
   bool dilated = false;
+  /// CPU convs: the output tile size m of the Winograd F(m x m, 3 x 3) the
+  /// engine computes this conv with, or 0 for the direct conv (core/winograd.hpp).
+  int winograd = 0;
+  int winograd_data = 0;  ///< the same for its data gradient (chosen apart: core/winograd.hpp)
 };
 
 namespace detail {
@@ -97,6 +102,10 @@ constexpr layer_facts infer_conv(const op_desc& d, shape in) noexcept {
   f.depthwise = d.depthwise || (groups > 1 && groups == in.c);
   f.pointwise = g.kh == 1 && g.kw == 1 && groups == 1;
   f.dilated = g.dh > 1 || g.dw > 1;
+  const winograd_shape ws{in.c, out_c, oh, ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, groups};
+  f.winograd = winograd_tile(ws, c.algo);
+  if (f.winograd < 0) return f.winograd = 0, f.err = error::winograd_ineligible, f;
+  f.winograd_data = f.winograd == 0 ? 0 : winograd_data_tile(ws, in.h, in.w, c.algo);
   return f;
 }
 

@@ -9,6 +9,18 @@
 
 namespace staticnet {
 
+/// How the CPU engine computes a Conv2d (the GPU engine leaves it to cuDNN):
+///   automatic   Winograd F(2x2,3x3) or F(4x4,3x3) where the layer's shape
+///               makes it pay (3x3, stride 1, groups 1, any dilation, >= 16
+///               input and output channels, fewer operations by the cost
+///               model of core/winograd.hpp), else the direct convolution;
+///   direct      always the direct (im2col-GEMM) convolution;
+///   winograd_f2 / winograd_f4  force that Winograd variant (a compile error,
+///               E_WINOGRAD, where the layer is not 3x3 / stride 1 / groups 1).
+/// `sn::cpu::use_winograd(false)` (or STATICNET_WINOGRAD=0 in the environment)
+/// turns every Winograd layer of the process back to the direct path.
+enum class conv_algo : std::uint8_t { automatic, direct, winograd_f2, winograd_f4 };
+
 /// Options of Conv2d / DepthwiseConv2d. Defaults follow torch.nn.Conv2d.
 /// The *_h / *_w fields override the square value for one axis
 /// (0, or -1 for padding, means "use the square value").
@@ -24,6 +36,7 @@ struct conv {
   int stride_h = 0, stride_w = 0;
   int padding_h = -1, padding_w = -1;
   int dilation_h = 0, dilation_w = 0;
+  conv_algo algo = conv_algo::automatic;  ///< CPU algorithm (see conv_algo)
 
   friend constexpr bool operator==(const conv&, const conv&) = default;
 };

@@ -45,6 +45,10 @@
 // image's padded planes are built once for both. The depthwise kernels do the
 // same per (image, channel) plane (dw_backward: the input's phase planes built
 // and dy spread once for both), with per-thread partial weight gradients too.
+// 3x3 stride-1 convs whose geometry asks for it (conv_geom::winograd, set by
+// the engine from the layer's compile-time fact) take Winograd F(2x2,3x3) or
+// F(4x4,3x3) for the forward and the data gradient instead (conv_winograd.hpp),
+// unless use_winograd(false).
 // conv2d_forward can apply a ReLU to its output while it is in cache
 // (conv_epilogue::relu), which the engine uses for conv -> ReLU, and take the
 // output planes' statistics for a BatchNorm that follows (plane_stats).
@@ -59,6 +63,7 @@
 #include "conv_common.hpp"
 #include "conv_depthwise.hpp"
 #include "conv_gemm.hpp"
+#include "conv_winograd.hpp"
 
 STATICNET_CPU_KERNELS_BEGIN
 
@@ -76,7 +81,8 @@ inline std::size_t slot_floats(const conv_geom& g) noexcept {
 /// the need does not depend on the batch size (max_batch is accepted for the
 /// engine's convenience).
 inline std::size_t conv_scratch_floats(const conv_geom& g, [[maybe_unused]] int max_batch, int threads) {
-  return conv_detail::slot_floats(g) * static_cast<std::size_t>(std::max(1, threads));
+  return std::max(conv_detail::slot_floats(g) * static_cast<std::size_t>(std::max(1, threads)),
+                  conv_detail::winograd_scratch_floats(g, threads));
 }
 
 /// y[n][c_out][h_out][w_out] = conv2d(x[n][c_in][h_in][w_in], w, bias); bias may
@@ -90,7 +96,9 @@ inline void conv2d_forward(const conv_geom& g, int n, const float* x, const floa
                            float* plane_stats = nullptr) {
   if (n <= 0) return;
   const bool relu = epilogue == conv_epilogue::relu;
-  if (conv_detail::is_depthwise(g))
+  if (conv_detail::use_winograd_path(g))
+    conv_detail::winograd_forward(g, n, x, w, bias, y, scratch, relu, plane_stats);
+  else if (conv_detail::is_depthwise(g))
     conv_detail::dw_forward(g, n, x, w, bias, y, scratch, relu, plane_stats);
   else
     conv_detail::gemm_forward(g, n, x, w, bias, y, scratch, relu, plane_stats);
@@ -100,7 +108,9 @@ inline void conv2d_forward(const conv_geom& g, int n, const float* x, const floa
 inline void conv2d_backward_data(const conv_geom& g, int n, const float* dy, const float* w, float* dx,
                                  float* scratch) {
   if (n <= 0) return;
-  if (conv_detail::is_depthwise(g))
+  if (conv_detail::use_winograd_data_path(g))
+    conv_detail::winograd_backward_data(g, n, dy, w, dx, scratch);
+  else if (conv_detail::is_depthwise(g))
     conv_detail::dw_backward_data(g, n, dy, w, dx, scratch);
   else
     conv_detail::gemm_backward_data(g, n, dy, w, dx, scratch);
@@ -129,6 +139,12 @@ inline void conv2d_backward(const conv_geom& g, int n, const float* x, const flo
                             float* dw, float* dbias, float* scratch) {
   if (n > 0 && conv_detail::is_depthwise(g)) {
     conv_detail::dw_backward(g, n, x, dy, w, dx, dw, dbias, scratch);
+    return;
+  }
+  if (n > 0 && dx && conv_detail::use_winograd_data_path(g)) {
+    // the weight gradient on the direct path, the data gradient by Winograd
+    conv_detail::gemm_backward(g, n, x, dy, nullptr, nullptr, dw, dbias, scratch);
+    conv_detail::winograd_backward_data(g, n, dy, w, dx, scratch);
     return;
   }
   if (n > 0 && (n >= num_threads() || !dx)) {

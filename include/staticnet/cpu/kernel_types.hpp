@@ -4,15 +4,38 @@
 // SIMD types, so they are the same in a translation unit built for SSE2 and
 // in one built for AVX-512 (see kernels.hpp).
 #pragma once
+#include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 
 namespace staticnet::cpu {
 
 /// The geometry of one 2-D convolution (per image; the batch size is a call argument).
+/// `winograd` (2 or 4) asks for Winograd F(m x m, 3 x 3) in the forward where
+/// the geometry allows it (core/winograd.hpp's winograd_eligible; the engine
+/// sets it from the layer's fact), `winograd_data` for the data gradient;
+/// 0, the default, is the direct convolution.
 struct conv_geom {
   int c_in, h_in, w_in, c_out, h_out, w_out, kh, kw, sh, sw, ph, pw, dh, dw, groups;
+  int winograd = 0;
+  int winograd_data = 0;
 };
+
+/// The process-wide Winograd switch: use_winograd(false) makes every conv
+/// take the direct path whatever its geometry's `winograd` says (its scratch
+/// size is unchanged, so it may be flipped at any time between calls).
+/// Starts on, unless the environment has STATICNET_WINOGRAD=0.
+inline std::atomic<bool>& winograd_switch() noexcept {
+  static std::atomic<bool> on{[] {
+    const char* v = std::getenv("STATICNET_WINOGRAD");
+    return !(v && (std::strcmp(v, "0") == 0 || std::strcmp(v, "off") == 0));
+  }()};
+  return on;
+}
+inline void use_winograd(bool on) noexcept { winograd_switch().store(on, std::memory_order_relaxed); }
+[[nodiscard]] inline bool winograd_enabled() noexcept { return winograd_switch().load(std::memory_order_relaxed); }
 
 /// What conv2d_forward applies to its output while it is still in cache.
 enum class conv_epilogue { none, relu };

@@ -10,7 +10,7 @@ namespace staticnet::detail {
 constexpr cpu::conv_geom conv_geometry(const plan_row& r) noexcept {
   const geometry& g = r.f.g;
   return {r.in.c, r.in.h, r.in.w, r.out.c, r.out.h, r.out.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw,
-          r.f.groups};
+          r.f.groups, r.f.winograd, r.f.winograd_data};
 }
 
 constexpr cpu::pool_geom pool_geometry(const plan_row& r) noexcept {
