@@ -3,6 +3,7 @@
 // networks and the Fashion-MNIST example's network, at batch 1, 8, 64 or 128.
 //
 //   inference_compare --net s9|s7_dilated|fashion --batch 1|8|64|128 [--threads 2] [--calls 200] [--warmup 5]
+//   inference_compare --isa      (prints cpu::isa_summary(): the kernel variant this CPU runs)
 //
 // The predictor is built as a user would: parameters of a freshly initialised
 // cpu::Model<Net, 1> (destroyed before timing), BatchNorm folded by the
@@ -90,6 +91,10 @@ bool dispatch(const char* name, int batch, int calls, int warmup, std::uint64_t 
 int main(int argc, char** argv) {
   int threads = 2, batch = 1, calls = 200, warmup = 5;
   std::string net = "s9";
+  if (argc == 2 && std::string(argv[1]) == "--isa") {  // compare.sh's header line
+    std::printf("%s\n", sn::cpu::isa_summary().c_str());
+    return 0;
+  }
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--threads") threads = std::stoi(argv[i + 1]);
