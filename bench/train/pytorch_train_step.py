@@ -37,20 +37,33 @@ def s9():
     return nn.Sequential(*layers)
 
 
+def fashion():
+    """The Fashion-MNIST example's FashionNet (examples/fashion_mnist/fashion_net.hpp), input 1x28x28."""
+    def cbr(cin, cout):
+        return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+    layers = cbr(1, 32) + [nn.MaxPool2d(2)] + cbr(32, 32) + cbr(32, 64) + [nn.MaxPool2d(2)] + cbr(64, 128)
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Conv2d(128, 10, 1), nn.Flatten(), nn.LogSoftmax(dim=1)]
+    return nn.Sequential(*layers)
+
+
+NETS = {"s9": s9, "s7_dilated": s7_dilated, "fashion": fashion}
+INPUT = {"s9": (3, 32, 32), "s7_dilated": (3, 32, 32), "fashion": (1, 28, 28)}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--steps", type=int, default=3)
-    ap.add_argument("--net", default="s9")
+    ap.add_argument("--net", choices=sorted(NETS), default="s9")
     ap.add_argument("--layout", choices=["nchw", "channels_last"], default="nchw")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    net = {"s9": s9, "s7_dilated": s7_dilated}[a.net]()
+    net = NETS[a.net]()
     fmt = torch.channels_last if a.layout == "channels_last" else torch.contiguous_format
     net = net.to(memory_format=fmt)
-    x = torch.randn(a.batch, 3, 32, 32).to(memory_format=fmt)
+    x = torch.randn(a.batch, *INPUT[a.net]).to(memory_format=fmt)
     y = torch.randint(0, 10, (a.batch,))
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
 

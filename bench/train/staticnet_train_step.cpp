@@ -1,5 +1,6 @@
 // Training-step and inference throughput of the reference networks on the CPU.
-//   staticnet_train_step [--threads T] [--batch B] [--steps S] [--net s9|s7_dilated|all] [--profile 1]
+//   staticnet_train_step [--threads T] [--batch B] [--steps S] [--net s9|s7_dilated|fashion|all] [--profile 1]
+// (fashion: the Fashion-MNIST example's network, examples/fashion_mnist/fashion_net.hpp)
 // Prints one line per measurement: "staticnet <net> <train|infer> <images/s> <peak RSS MB>",
 // images/s from the median of S timed calls after one warm-up call;
 // with --profile 1 also the per-layer times (stderr) and one "conv1x1 ..." line
@@ -21,6 +22,7 @@
 #include <staticnet/train/optim.hpp>
 #include <staticnet/staticnet.hpp>
 
+#include "../../examples/fashion_mnist/fashion_net.hpp"
 #include "../peak_fma.hpp"
 #include "networks.hpp"
 
@@ -122,5 +124,6 @@ int main(int argc, char** argv) {
   sn::cpu::set_num_threads(threads);
   if (net == "all" || net == "s7_dilated") measure<assignments::S7DilatedReference>("s7_dilated", batch, steps, profile);
   if (net == "all" || net == "s9") measure<assignments::S9Reference>("s9", batch, steps, profile);
+  if (net == "all" || net == "fashion") measure<FashionNet>("fashion", batch, steps, profile);
   return 0;
 }

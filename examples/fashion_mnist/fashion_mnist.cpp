@@ -13,25 +13,9 @@
 
 #include <staticnet/staticnet.hpp>
 
+#include "fashion_net.hpp"
+
 namespace sn = staticnet;
-using sn::conv;
-
-template <int Out>
-using ConvBnRelu = sn::Sequential<sn::Conv2d<conv{.out = Out, .kernel = 3, .padding = 1, .bias = false}>,
-                                  sn::BatchNorm2d, sn::ReLU>;
-
-/// 28x28 -> 14x14 -> 7x7, GAP straight to the classes.
-using FashionNet = sn::Network<sn::Input<1, 28, 28>,
-    sn::Block<"C1", ConvBnRelu<32>, sn::MaxPool2d<>>,
-    sn::Block<"C2", ConvBnRelu<32>, ConvBnRelu<64>, sn::MaxPool2d<>>,
-    sn::Block<"C3", ConvBnRelu<128>>,
-    sn::Block<"O", sn::GlobalAvgPool, sn::Conv2d<conv{.out = 10, .kernel = 1}>>,
-    sn::Flatten, sn::LogSoftmax>;
-
-// conv 1->32 (288) + BN (64); 32->32 (9,216) + 64; 32->64 (18,432) + 128; 64->128 (73,728) + 256; 1x1 128->10 (1,290)
-static_assert(sn::param_count<FashionNet> == 288 + 64 + 9216 + 64 + 18432 + 128 + 73728 + 256 + 1290);
-static_assert(sn::output_shape<FashionNet>.c == 10);
-static_assert(sn::satisfies<FashionNet, sn::rules::GapToClasses<10>, sn::rules::ParamsBelow<110'000>>);
 
 int main(int argc, char** argv) {
   std::filesystem::path data = "/usr/share/datasets/fashion-mnist", out = "runs/fashion_mnist";
