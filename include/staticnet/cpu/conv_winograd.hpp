@@ -128,7 +128,7 @@ struct wino_plan {
   idx plane;                ///< hp * wp
   int tb;                   ///< tiles per block
   int blocks;               ///< blocks per image
-  std::size_t pad_f, v_f, m_f, u_f;  ///< floats of the padded planes, V and M of one block, U
+  std::size_t pad_f, v_f, m_f, u_f;  ///< floats of the padded planes, V and M of one block, U (and its temporary)
 
   explicit wino_plan(const conv_geom& g) noexcept
       : m(g.winograd == 4 ? 4 : 2), alpha(m + 2), a2(alpha * alpha), C(g.c_in), K(g.c_out),
@@ -184,37 +184,49 @@ inline std::size_t winograd_scratch_floats(const conv_geom& g, int threads) noex
   std::size_t f = 0;
   if (g.winograd == 2 || g.winograd == 4) {
     const wino_plan p(g);
-    f = p.u_f + p.slot_floats() * t;
+    f = 2 * p.u_f + p.slot_floats() * t;
   }
   if (g.winograd_data == 2 || g.winograd_data == 4) {
     const wino_plan p(winograd_data_geom(g));
-    f = std::max(f, p.u_f + p.slot_floats() * t);
+    f = std::max(f, 2 * p.u_f + p.slot_floats() * t);
   }
   return f;
 }
 
-/// U[xi][ko][ci] = (G g G^T)[xi] of the 3x3 kernel g of (ko, ci) for ko in [k0, k1):
-/// w[ko][ci] itself, or, with `rotate`, the data gradient's kernel: w[ci][ko]
-/// rotated by 180 degrees (w is then c_in_of_this x c_out_of_this x 3 x 3).
+/// U[xi][ko][ci] = (G g G^T)[xi] of the 3x3 kernel g of (ko, ci): w[ko][ci]
+/// itself, or, with `rotate`, the data gradient's kernel: w[ci][ko] rotated
+/// by 180 degrees (w is then C x K x 3 x 3). One GEMM: U (alpha^2 x K C) =
+/// T (alpha^2 x 9) w^T, T = G (x) G the Kronecker product (taps reversed for
+/// `rotate`, whose result is then transposed per xi from [ci][ko] to [ko][ci]
+/// through tmp, alpha^2 K C floats).
 template <int M>
-inline void wino_weights(int K, int C, const float* w, bool rotate, float* U, int k0, int k1) noexcept {
+inline void wino_weights(int K, int C, const float* w, bool rotate, float* U, float* tmp) {
   using W = wino<M>;
-  constexpr int A = W::alpha;
-  const idx kc = static_cast<idx>(K) * C;
-  for (int ko = k0; ko < k1; ++ko)
-    for (int ci = 0; ci < C; ++ci) {
-      float g[3][3];
-      const float* src = rotate ? w + (static_cast<idx>(ci) * K + ko) * 9 : w + (static_cast<idx>(ko) * C + ci) * 9;
-      for (int i = 0; i < 9; ++i) g[i / 3][i % 3] = src[rotate ? 8 - i : i];
-      float t[A][3];  // G g
-      for (int a = 0; a < A; ++a)
-        for (int j = 0; j < 3; ++j)
-          t[a][j] = W::G::v[a][0] * g[0][j] + W::G::v[a][1] * g[1][j] + W::G::v[a][2] * g[2][j];
-      for (int a = 0; a < A; ++a)
-        for (int b = 0; b < A; ++b)
-          U[static_cast<idx>(a * A + b) * kc + static_cast<idx>(ko) * C + ci] =
-              t[a][0] * W::G::v[b][0] + t[a][1] * W::G::v[b][1] + t[a][2] * W::G::v[b][2];
+  constexpr int A = W::alpha, A2 = A * A;
+  float T[A2 * 9];
+  for (int a = 0; a < A; ++a)
+    for (int b = 0; b < A; ++b)
+      for (int ky = 0; ky < 3; ++ky)
+        for (int kx = 0; kx < 3; ++kx) {
+          const int tap = rotate ? 8 - (ky * 3 + kx) : ky * 3 + kx;
+          T[(a * A + b) * 9 + tap] = W::G::v[a][ky] * W::G::v[b][kx];
+        }
+  const int kc = K * C;
+  float* dst = rotate ? tmp : U;
+  run_slots((kc + 63) / 64, [&](int, int cb, int ce) {
+    const int j0 = cb * 64, j1 = std::min(kc, ce * 64);
+    gemm(trans::no, trans::yes, A2, j1 - j0, 9, T, 9, w + static_cast<idx>(j0) * 9, 9, dst + j0, kc, false);
+  });
+  if (!rotate) return;
+  // tmp[xi][ci][ko] (ci over this conv's inputs = w's rows) -> U[xi][ko][ci]
+  run_slots(A2, [&](int, int xb, int xe) {
+    for (int xi = xb; xi < xe; ++xi) {
+      const float* src = tmp + static_cast<idx>(xi) * kc;
+      float* out = U + static_cast<idx>(xi) * kc;
+      for (int ci = 0; ci < C; ++ci)
+        for (int ko = 0; ko < K; ++ko) out[static_cast<idx>(ko) * C + ci] = src[static_cast<idx>(ci) * K + ko];
     }
+  });
 }
 
 /// pad = image x's planes, zero-padded (rows [-ph, hp - ph), columns
@@ -256,8 +268,8 @@ inline void wino_conv(const conv_geom& g, int n, const float* x, const float* w,
   const int C = g.c_in, K = g.c_out, tb = pl.tb, cp = pl.cp;
   const idx in_plane = static_cast<idx>(g.h_in) * g.w_in, out_plane = static_cast<idx>(g.h_out) * g.w_out;
   float* U = scratch;
-  run_slots(K, [&](int, int kb, int ke) { wino_weights<M>(K, C, w, rotate, U, kb, ke); });
-  float* slots = scratch + pl.u_f;
+  wino_weights<M>(K, C, w, rotate, U, scratch + pl.u_f);
+  float* slots = scratch + 2 * pl.u_f;
   const int per_phase = pl.ty * pl.tx;
   const idx row_f = static_cast<idx>(pl.wp) * vw, cblock_f = pl.plane * vw;
   run_slots(n * pl.blocks, [&](int th, int ib, int ie) {
