@@ -227,6 +227,9 @@ TEST(ConvWinograd, CompileTimeChoice) {
   // S7-dilated: 32 -> 32 at 32 x 32 takes F(4x4); the dilation-4 64 -> 64 conv (24 x 24 out) F(2x2)
   static_assert(winograd_tile({32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1}, conv_algo::automatic) == 4);
   static_assert(winograd_tile({64, 64, 24, 24, 3, 3, 1, 1, 0, 0, 4, 4, 1}, conv_algo::automatic) == 2);
+  // Fashion-MNIST: 32 -> 64 at 14 x 14 F(4x4); 64 -> 128 at 7 x 7 F(2x2) (F(4x4) would be 4 tiles of 64 points)
+  static_assert(winograd_tile({32, 64, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1}, conv_algo::automatic) == 4);
+  static_assert(winograd_tile({64, 128, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1}, conv_algo::automatic) == 2);
   // thin (3 input channels), strided, grouped or 1x1: direct
   static_assert(winograd_tile({3, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1}, conv_algo::automatic) == 0);
   static_assert(winograd_tile({32, 32, 16, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1}, conv_algo::automatic) == 0);

@@ -9,7 +9,7 @@
 // stride-1 conv of dy with padding 2 d - p, is one too).
 //
 // The automatic choice compares estimated operation counts: direct
-// 9 C K H W multiply-adds; F(m x m, 3 x 3) with alpha = m + 2 has T tiles per
+// 9 C K H W multiply-adds (H W rounded up to 16); F(m x m, 3 x 3) with alpha = m + 2 has T tiles per
 // image (each phase's outputs in m x m tiles, the last ones cut off) and costs
 // alpha^2 C K T multiply-adds in its GEMMs plus the transforms,
 // about kappa alpha^2 (C + K) T operations that run far below the GEMM's rate.
@@ -43,11 +43,11 @@ constexpr int ceil_div(int a, int b) noexcept { return (a + b - 1) / b; }
 }
 
 /// Estimated operations of one image (see above); m = 0 is the direct conv.
-/// The GEMMs' tile count is rounded up to 16 (a vector of tiles), the
+/// The GEMMs' tile count (the direct GEMM's positions) is rounded up to 16, the
 /// transforms' cost per point grows with alpha (kappa = 5 alpha: fitted to
 /// bench/bench_winograd on the reference layers, see bench/RESULTS.md).
 [[nodiscard]] constexpr std::int64_t winograd_cost(const winograd_shape& s, int m) noexcept {
-  if (m == 0) return std::int64_t{9} * s.c_in * s.c_out * s.h_out * s.w_out;
+  if (m == 0) return std::int64_t{9} * s.c_in * s.c_out * ((std::int64_t{s.h_out} * s.w_out + 15) / 16 * 16);
   const std::int64_t a2 = std::int64_t{m + 2} * (m + 2), tiles = winograd_tiles(s, m);
   const std::int64_t kappa = 5 * (m + 2), gemm_tiles = (tiles + 15) / 16 * 16;
   return a2 * (gemm_tiles * s.c_in * s.c_out + kappa * tiles * (s.c_in + s.c_out));
