@@ -134,6 +134,16 @@ inline int parts_per_image(int n, int limit) {
   return std::clamp(threads / std::gcd(n, threads), 1, std::max(1, limit));
 }
 
+/// stats = the statistics of the n * c_out output planes of y (batchnorm_forward_train's
+/// plane_stats: the means, then the sums of squared deviations), in a pass of its own.
+inline void plane_stats_pass(const conv_geom& g, int n, const float* y, float* stats) {
+  const idx P = static_cast<idx>(g.h_out) * g.w_out;
+  run_slots(n * g.c_out, [&](int, int pb, int pe) {
+    for (int pl = pb; pl < pe; ++pl)
+      plane_stats_of(y + static_cast<idx>(pl) * P, P, stats[pl], stats[static_cast<idx>(n) * g.c_out + pl]);
+  });
+}
+
 inline int part_begin(int total, int part, int parts) noexcept {
   return static_cast<int>(static_cast<long long>(total) * part / parts);
 }

@@ -319,11 +319,7 @@ inline void gemm_forward(const conv_geom& g, int n, const float* x, const float*
       }
     }
   });
-  if (stats && parts > 1)  // the images were split between threads: a pass of its own
-    run_slots(n * g.c_out, [&](int, int pb, int pe) {
-      for (int pl = pb; pl < pe; ++pl)
-        plane_stats_of(y + static_cast<idx>(pl) * P, P, stats[pl], stats[static_cast<idx>(n) * g.c_out + pl]);
-    });
+  if (stats && parts > 1) plane_stats_pass(g, n, y, stats);  // the images were split between threads
 }
 
 inline void gemm_backward_data(const conv_geom& g, int n, const float* dy, const float* w, float* dx,

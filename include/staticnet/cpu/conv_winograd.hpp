@@ -35,6 +35,7 @@
 #include <cstddef>
 #include <utility>
 
+#include "../core/winograd.hpp"
 #include "conv_common.hpp"
 
 STATICNET_CPU_KERNELS_BEGIN
@@ -163,9 +164,10 @@ inline conv_geom winograd_data_geom(const conv_geom& g) noexcept {
   return t;
 }
 
+/// m is a tile size this file has and g is eligible (the rule the layer facts apply: core/winograd.hpp).
 inline bool winograd_geometry(const conv_geom& g, int m) noexcept {
-  return (m == 2 || m == 4) && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.groups == 1 && g.ph >= 0 &&
-         g.pw >= 0 && g.ph <= 2 * g.dh && g.pw <= 2 * g.dw;
+  return (m == 2 || m == 4) && staticnet::detail::winograd_eligible({g.c_in, g.c_out, g.h_out, g.w_out, g.kh, g.kw,
+                                                                     g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.groups});
 }
 
 /// Whether conv2d_forward takes the Winograd path for g.
@@ -350,13 +352,7 @@ inline void winograd_forward(const conv_geom& g, int n, const float* x, const fl
                              float* scratch, bool relu, float* stats) {
   if (g.winograd == 4) wino_conv<4>(g, n, x, w, false, bias, y, scratch, relu);
   else wino_conv<2>(g, n, x, w, false, bias, y, scratch, relu);
-  if (stats) {
-    const idx P = static_cast<idx>(g.h_out) * g.w_out;
-    run_slots(n * g.c_out, [&](int, int pb, int pe) {
-      for (int pl = pb; pl < pe; ++pl)
-        plane_stats_of(y + static_cast<idx>(pl) * P, P, stats[pl], stats[static_cast<idx>(n) * g.c_out + pl]);
-    });
-  }
+  if (stats) plane_stats_pass(g, n, y, stats);
 }
 
 /// dx (overwritten) = the data gradient of the conv g (stride 1) for dy.
