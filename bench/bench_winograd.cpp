@@ -17,7 +17,11 @@
 #include <staticnet/cpu/kernels.hpp>
 #include <staticnet/cpu/parallel.hpp>
 
+#include "timing.hpp"
+
 namespace cpu = staticnet::cpu;
+using timing::median;
+using timing::median_seconds;
 
 namespace {
 
@@ -31,21 +35,7 @@ cpu::conv_geom same3(int c_in, int c_out, int hw, int pad, int dil) {
   return {c_in, hw, hw, c_out, out, out, 3, 3, 1, 1, pad, pad, dil, dil, 1, 0, 0};
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
-template <class F>
-double median_seconds(int calls, F&& f) {
-  std::vector<double> t;
-  for (int i = 0; i < calls; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return median(t);
-}
 
 }  // namespace
 

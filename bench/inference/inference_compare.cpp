@@ -28,16 +28,13 @@
 
 #include "../../examples/fashion_mnist/fashion_net.hpp"
 #include "networks.hpp"
+#include "../timing.hpp"
 
 namespace sn = staticnet;
+using timing::peak_rss_mb;
 
 namespace {
 
-double peak_rss_mb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;
-}
 
 template <class Net, int Batch>
 void run(const char* name, int calls, int warmup, std::uint64_t seed) {

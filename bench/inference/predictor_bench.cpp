@@ -18,27 +18,15 @@
 #include <staticnet/staticnet.hpp>
 
 #include "networks.hpp"
+#include "../timing.hpp"
 
 namespace sn = staticnet;
+using timing::median;
+using timing::median_seconds;
 
 namespace {
 
-template <class F>
-double median_seconds(int calls, F&& f) {
-  std::vector<double> t;
-  for (int i = 0; i < calls; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 template <class Net>
 void bench(const char* name, int rounds, int calls) {

@@ -25,30 +25,15 @@
 #include "../../examples/fashion_mnist/fashion_net.hpp"
 #include "../peak_fma.hpp"
 #include "networks.hpp"
+#include "../timing.hpp"
 
 namespace sn = staticnet;
+using timing::median_seconds;  // images/s = batch / it; the PyTorch script measures the same way
+using timing::peak_rss_mb;
 
 namespace {
 
-double peak_rss_mb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;
-}
 
-/// The median wall time of `steps` calls of fn (images/s = batch / it; the
-/// PyTorch script measures the same way).
-template <class F>
-double median_seconds(int steps, F&& fn) {
-  std::vector<double> t;
-  for (int s = 0; s < std::max(1, steps); ++s) {
-    const auto t0 = std::chrono::steady_clock::now();
-    fn();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t.size() % 2 ? t[t.size() / 2] : 0.5 * (t[t.size() / 2 - 1] + t[t.size() / 2]);
-}
 
 /// One line per 1x1 convolution on planes larger than 1x1 (not the classifier):
 /// "conv1x1 <net> Conv2d-<n> <c_in>x<c_out>@<h>x<w> <fwd GFLOP/s> <bwd GFLOP/s> <peak GFLOP/s>",
